@@ -1,0 +1,107 @@
+"""The one error hierarchy of the library.
+
+Every error the library raises on purpose is a :class:`LibcontainerError`. Messages say what
+was wrong and, where it helps, what to do about it. Subclasses also inherit the matching
+builtin (``ValueError``, ``FileExistsError``, ...) so callers that already catch those keep
+working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "CgroupError",
+    "ConfigError",
+    "ContainerExistsError",
+    "ContainerNotExistsError",
+    "ContainerNotPausedError",
+    "ContainerNotRunningError",
+    "ContainerNotStoppedError",
+    "ContainerPausedError",
+    "HookError",
+    "InvalidIdError",
+    "InvalidStateError",
+    "LibcontainerError",
+    "ProcessStartError",
+    "StateFileError",
+    "SyscallError",
+]
+
+
+class LibcontainerError(Exception):
+    """Base class of every error raised by libcontainer."""
+
+
+class ConfigError(LibcontainerError, ValueError):
+    """A configuration (library config or OCI spec) is invalid.
+
+    ``field`` names the offending field, as a dotted/indexed path where one is known
+    (``linux.seccomp.syscalls[3].action``); ``value`` is the bad value.
+    """
+
+    _unset: Any = object()
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = _unset) -> None:
+        self.message = message
+        self.field = field
+        self.value = None if value is ConfigError._unset else value
+        self.has_value = value is not ConfigError._unset
+        text = message
+        if field:
+            text = f"{field}: {text}"
+        if self.has_value:
+            text = f"{text} (got {value!r})"
+        super().__init__(text)
+
+
+class InvalidIdError(LibcontainerError, ValueError):
+    """A container id does not match ``^[\\w+\\-\\.]+$`` or is otherwise unusable."""
+
+
+class ContainerExistsError(LibcontainerError, FileExistsError):
+    """A container with this id already exists in the factory root."""
+
+
+class ContainerNotExistsError(LibcontainerError, FileNotFoundError):
+    """No container with this id exists in the factory root."""
+
+
+class StateFileError(LibcontainerError):
+    """A ``state.json`` could not be read or written (corrupt, unknown keys, I/O error)."""
+
+
+class InvalidStateError(LibcontainerError):
+    """The operation is not allowed in the container's current status."""
+
+
+class ContainerNotRunningError(InvalidStateError):
+    """The container is not running."""
+
+
+class ContainerNotStoppedError(InvalidStateError):
+    """The container is still running (or paused) and must be stopped first."""
+
+
+class ContainerPausedError(InvalidStateError):
+    """The container is paused."""
+
+
+class ContainerNotPausedError(InvalidStateError):
+    """The container is not paused."""
+
+
+class ProcessStartError(LibcontainerError):
+    """Starting a process in a container failed; the message is the one the init sent back."""
+
+
+class HookError(LibcontainerError):
+    """A lifecycle hook failed or timed out."""
+
+
+class CgroupError(LibcontainerError):
+    """A cgroup operation failed."""
+
+
+class SyscallError(LibcontainerError, OSError):
+    """A system call failed; ``errno`` and ``strerror`` are set as for :class:`OSError`."""
