@@ -1,0 +1,205 @@
+"""What the host's cgroup filesystems look like: mounts, mode, and our own cgroups.
+
+runc reads this from ``statfs(2)`` and ``/proc/self/mountinfo`` behind process-wide caches.
+Here it is one immutable value, :class:`HostCgroups`, built once by :meth:`HostCgroups.load`
+(or from text by :meth:`HostCgroups.from_text`, which is how unit tests point a driver at a
+fake cgroupfs tree in a temporary directory).
+"""
+
+from __future__ import annotations
+
+import enum
+import posixpath
+import re
+from collections.abc import Mapping
+
+import attrs
+
+from libcontainer.cgroups import utils
+from libcontainer.errors import CgroupError
+
+__all__ = [
+    "DEFAULT_ROOT",
+    "CgroupMode",
+    "CgroupMount",
+    "HostCgroups",
+    "parse_mountinfo",
+    "parse_proc_cgroup",
+]
+
+DEFAULT_ROOT = "/sys/fs/cgroup"
+
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+class CgroupMode(enum.Enum):
+    """How the host mounts cgroups (runc's ``IsCgroup2UnifiedMode`` / ``IsCgroup2HybridMode``)."""
+
+    LEGACY = "legacy"
+    """Only v1 hierarchies."""
+    HYBRID = "hybrid"
+    """v1 hierarchies plus a cgroup2 mount at ``<root>/unified`` (no controllers used there)."""
+    UNIFIED = "unified"
+    """cgroup2 mounted at the root itself: the pure v2 world."""
+
+
+@attrs.frozen
+class CgroupMount:
+    """One cgroup filesystem mount from mountinfo."""
+
+    mountpoint: str
+    """Where it is mounted, e.g. ``/sys/fs/cgroup/memory``."""
+    root: str
+    """The cgroup of the hierarchy that is the mount's root (``/`` unless bind-mounted)."""
+    fstype: str
+    """``cgroup`` (v1) or ``cgroup2``."""
+    options: tuple[str, ...]
+    """Super-block options: for v1 these name the controllers (``cpu``, ``name=systemd``)."""
+
+    def has_subsystem(self, subsystem: str) -> bool:
+        """Whether this v1 mount carries ``subsystem`` (``name=systemd`` accepted as is)."""
+        return self.fstype == "cgroup" and subsystem in self.options
+
+
+def _unescape(field: str) -> str:
+    # mountinfo escapes space, tab, newline and backslash as \ooo.
+    return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mountinfo(text: str) -> list[CgroupMount]:
+    """Return the cgroup and cgroup2 mounts in a ``/proc/<pid>/mountinfo`` text, in order."""
+    mounts = []
+    for line in text.splitlines():
+        fields = line.split()
+        try:
+            sep = fields.index("-", 6)
+            root, mountpoint = fields[3], fields[4]
+            fstype, super_options = fields[sep + 1], fields[sep + 3]
+        except (ValueError, IndexError):
+            raise CgroupError(f"malformed mountinfo line: {line!r}") from None
+        if fstype not in ("cgroup", "cgroup2"):
+            continue
+        mounts.append(
+            CgroupMount(
+                mountpoint=_unescape(mountpoint),
+                root=_unescape(root),
+                fstype=fstype,
+                options=tuple(super_options.split(",")),
+            )
+        )
+    return mounts
+
+
+def parse_proc_cgroup(text: str) -> dict[str, str]:
+    """Parse ``/proc/<pid>/cgroup`` into ``{subsystem: cgroup path}``.
+
+    Co-mounted controllers get one key each (``cpu`` and ``cpuacct``); named hierarchies
+    keep their prefix (``name=systemd``); the v2 entry has the key ``""``.
+    """
+    result: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line:
+            continue
+        parts = line.split(":", 2)
+        if len(parts) < 3:
+            raise CgroupError(f"invalid cgroup entry {line!r}: must contain at least two colons")
+        for subsystem in parts[1].split(","):
+            result[subsystem] = parts[2]
+    return result
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise CgroupError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+@attrs.frozen
+class HostCgroups:
+    """The cgroup layout of a host, as seen by this process."""
+
+    mounts: tuple[CgroupMount, ...]
+    """All cgroup mounts; where several share a mountpoint only the last (visible) is kept."""
+    own_cgroups: Mapping[str, str]
+    """This process's cgroup per subsystem, from ``/proc/self/cgroup``."""
+    root: str = DEFAULT_ROOT
+    """The directory holding the hierarchies (``/sys/fs/cgroup``)."""
+    hugepage_sizes: tuple[str, ...] = ()
+    """Huge page sizes as the hugetlb controller names them (``2MB``)."""
+    in_userns: bool = False
+    """Whether we run inside a user namespace (devices rules cannot be set there)."""
+
+    @classmethod
+    def from_text(
+        cls,
+        mountinfo: str,
+        proc_cgroup: str,
+        *,
+        root: str = DEFAULT_ROOT,
+        hugepage_sizes: tuple[str, ...] = (),
+        in_userns: bool = False,
+    ) -> HostCgroups:
+        """Build from the text of a mountinfo and a ``/proc/<pid>/cgroup`` file."""
+        by_mountpoint: dict[str, CgroupMount] = {}
+        for mount in parse_mountinfo(mountinfo):
+            # A later mount on the same mountpoint hides the earlier one.
+            by_mountpoint.pop(mount.mountpoint, None)
+            by_mountpoint[mount.mountpoint] = mount
+        return cls(
+            mounts=tuple(by_mountpoint.values()),
+            own_cgroups=parse_proc_cgroup(proc_cgroup),
+            root=root.rstrip("/") or "/",
+            hugepage_sizes=hugepage_sizes,
+            in_userns=in_userns,
+        )
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        root: str = DEFAULT_ROOT,
+        mountinfo_path: str = "/proc/self/mountinfo",
+        proc_cgroup_path: str = "/proc/self/cgroup",
+        hugepages_dir: str = "/sys/kernel/mm/hugepages",
+    ) -> HostCgroups:
+        """Read the layout of the running host."""
+        return cls.from_text(
+            _read_text(mountinfo_path),
+            _read_text(proc_cgroup_path),
+            root=root,
+            hugepage_sizes=utils.hugepage_sizes(hugepages_dir),
+            in_userns=utils.running_in_userns(),
+        )
+
+    @property
+    def mode(self) -> CgroupMode:
+        """Legacy, hybrid or unified, judged by what is mounted at the root."""
+        fstypes = {m.mountpoint: m.fstype for m in self.mounts}
+        if fstypes.get(self.root) == "cgroup2":
+            return CgroupMode.UNIFIED
+        if fstypes.get(posixpath.join(self.root, "unified")) == "cgroup2":
+            return CgroupMode.HYBRID
+        if any(m.fstype == "cgroup" for m in self.mounts):
+            return CgroupMode.LEGACY
+        raise CgroupError(
+            f"no cgroup filesystem is mounted (looked for cgroup and cgroup2 under {self.root})"
+        )
+
+    def find_mount(self, subsystem: str) -> CgroupMount | None:
+        """The v1 mount carrying ``subsystem``, or None if it is not mounted."""
+        for mount in self.mounts:
+            if mount.mountpoint.startswith(self.root) and mount.has_subsystem(subsystem):
+                return mount
+        # Mounts elsewhere (a container's own /sys/fs/cgroup is not always at the default).
+        for mount in self.mounts:
+            if mount.has_subsystem(subsystem):
+                return mount
+        return None
+
+    def own_cgroup(self, subsystem: str) -> str | None:
+        """This process's cgroup for ``subsystem`` (``systemd`` finds ``name=systemd``)."""
+        if subsystem in self.own_cgroups:
+            return self.own_cgroups[subsystem]
+        return self.own_cgroups.get("name=" + subsystem)

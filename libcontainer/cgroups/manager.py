@@ -1,0 +1,112 @@
+"""The cgroup manager interface and the choice of driver (runc's ``cgroups.Manager`` and
+``manager.New``).
+
+Drivers: ``fs`` (cgroup v1, by writing cgroupfs files) exists; ``fs2`` (unified v2) and
+``systemd`` (v1 and v2, through D-Bus) plug in at :func:`new_manager`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+from libcontainer.cgroups.host import CgroupMode, HostCgroups
+from libcontainer.errors import CgroupError
+
+if TYPE_CHECKING:
+    from libcontainer.cgroups.stats import Stats
+    from libcontainer.configs import Cgroup, FreezerState, Resources
+
+__all__ = ["Manager", "new_manager"]
+
+
+class Manager(Protocol):
+    """What the container code needs from a cgroup driver."""
+
+    def apply(self, pid: int) -> None:
+        """Create the container's cgroup(s) and move ``pid`` into them."""
+        ...
+
+    def set(self, resources: Resources) -> None:
+        """Apply resource limits; zero/empty values mean "leave as is"."""
+        ...
+
+    def freeze(self, state: FreezerState) -> None:
+        """Freeze (``FROZEN``) or thaw (``THAWED``) all the container's processes."""
+        ...
+
+    def get_freezer_state(self) -> FreezerState:
+        """The current freezer state (``""`` if unknown)."""
+        ...
+
+    def get_pids(self) -> list[int]:
+        """The processes directly in the container's cgroup."""
+        ...
+
+    def get_all_pids(self) -> list[int]:
+        """The processes in the container's cgroup and its sub-cgroups."""
+        ...
+
+    def get_stats(self) -> Stats:
+        """Resource usage statistics."""
+        ...
+
+    def get_paths(self) -> dict[str, str]:
+        """Controller -> cgroup directory (v2: the single key ``""``), as saved in state."""
+        ...
+
+    def path(self, subsystem: str) -> str:
+        """The cgroup directory for ``subsystem`` (``""`` if none)."""
+        ...
+
+    def exists(self) -> bool:
+        """Whether the container's cgroup exists."""
+        ...
+
+    def destroy(self) -> None:
+        """Remove the container's cgroups; kills nothing, idempotent."""
+        ...
+
+    def oom_kill_count(self) -> int:
+        """Number of OOM kills in the container's cgroup."""
+        ...
+
+    def get_cgroups(self) -> Cgroup:
+        """The cgroup config this manager works with."""
+        ...
+
+    def apply_to_sub_cgroup(
+        self, pid: int, sub_path: str = "", subsystems: Collection[str] | None = None
+    ) -> None:
+        """Move ``pid`` (an exec'd process) into the container's cgroup or a sub-cgroup."""
+        ...
+
+
+def new_manager(
+    cgroup: Cgroup,
+    paths: Mapping[str, str] | None = None,
+    *,
+    host: HostCgroups | None = None,
+) -> Manager:
+    """Return the driver for this host and config.
+
+    ``paths`` are known cgroup paths (from a saved state) to use instead of computing them;
+    ``host`` describes the cgroup mounts (read from ``/proc`` when not given, which is what
+    a test passes a fake tree through).
+    """
+    if host is None:
+        host = HostCgroups.load()
+    mode = host.mode
+    if cgroup.systemd:
+        raise CgroupError(
+            "the systemd cgroup driver is not supported yet; use the cgroupfs driver "
+            "(systemd=False)"
+        )
+    if mode is CgroupMode.UNIFIED:
+        raise CgroupError(
+            f"cgroup v2 (unified hierarchy at {host.root}) is not supported yet; only "
+            "cgroup v1 (legacy or hybrid) hosts are"
+        )
+    from libcontainer.cgroups.fs.manager import FsManager
+
+    return FsManager(cgroup, paths, host=host)
