@@ -6,6 +6,9 @@ writes ``state.json`` atomically (a crash leaves the old or the new file, never 
 and serialises writers to one container with ``flock(2)`` on its directory.
 """
 
+# jf() is attrs.field() plus the JSON key; ruff cannot know it is a field specifier.
+# ruff: noqa: RUF009
+
 from __future__ import annotations
 
 import contextlib
@@ -147,7 +150,9 @@ class StateStore:
             self.root.mkdir(mode=0o700, parents=True)
         except FileExistsError:
             if not self.root.is_dir():
-                raise StateFileError(f"state root {self.root} exists and is not a directory")
+                raise StateFileError(
+                    f"state root {self.root} exists and is not a directory"
+                ) from None
         else:
             os.chmod(self.root, 0o700)  # mkdir's mode is filtered through the umask
 
@@ -231,10 +236,9 @@ class StateStore:
     def remove(self, container_id: str) -> None:
         """Delete the container's directory and everything in it; no error if it is gone."""
         path = self.container_dir(container_id)
-        try:
-            shutil.rmtree(path)
-        except FileNotFoundError:
-            pass
+        with contextlib.suppress(FileNotFoundError):
+            # Entries vanishing under a concurrent remove are not errors either.
+            shutil.rmtree(path, onerror=_ignore_missing)
 
     def list_ids(self) -> list[str]:
         """The ids of the containers in the root, sorted."""
@@ -279,6 +283,11 @@ def _is_valid_id(name: str) -> bool:
     except InvalidIdError:
         return False
     return True
+
+
+def _ignore_missing(func: Any, path: str, exc_info: Any) -> None:
+    if not isinstance(exc_info[1], FileNotFoundError):
+        raise exc_info[1]
 
 
 def _fsync_dir(path: Path) -> None:
