@@ -1,0 +1,1 @@
+"""What runs inside the new namespaces: the standard init and the setns (exec) init."""

@@ -1,0 +1,132 @@
+"""The last steps shared by both inits (runc's finalizeNamespace and exec lookup)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import stat
+import struct
+import termios
+
+from libcontainer.capabilities import CapabilitySets, set_keep_caps
+from libcontainer.configs import Capabilities, Config
+from libcontainer.errors import ConfigError, SyscallError
+from libcontainer.init.payload import ProcessSpec
+from libcontainer.system import PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, Syscalls
+from libcontainer.user import lookup_user
+
+
+class ExecError(SyscallError):
+    """The program to run cannot be found or executed (runc's exec.LookPath errors)."""
+
+
+def look_path(name: str, env: dict[str, str]) -> str:
+    """Find ``name`` like Go's exec.LookPath on the container's PATH."""
+    if "/" in name:
+        _check_executable(name, name)
+        return name
+    for directory in env.get("PATH", "").split(":"):
+        candidate = os.path.join(directory or ".", name)
+        try:
+            _check_executable(name, candidate)
+        except ExecError:
+            continue
+        return candidate
+    raise ExecError(2, f'exec: "{name}": executable file not found in $PATH')
+
+
+def _check_executable(name: str, path: str) -> None:
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise ExecError(e.errno, f'exec: "{name}": stat {path}: {e.strerror.lower()}') from None
+    if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
+        raise ExecError(13, f'exec: "{name}": {path}: permission denied')
+
+
+def process_env(process: ProcessSpec, home: str) -> dict[str, str]:
+    """The environment of the user's program; HOME from passwd when not given (as runc)."""
+    env: dict[str, str] = {}
+    for item in process.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError("environment entries must be KEY=VALUE", field="process.env",
+                              value=item)
+        env[key] = value
+    env.setdefault("HOME", home)
+    return env
+
+
+def capability_sets(caps: Capabilities | None) -> CapabilitySets | None:
+    """The process's capability sets, or None to leave capabilities as they are."""
+    if caps is None:
+        return None
+    return CapabilitySets.from_names(
+        caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient
+    )
+
+
+def finalize_process(
+    config: Config, process: ProcessSpec, syscalls: Syscalls
+) -> tuple[str, list[str], dict[str, str]]:
+    """Drop privileges and move to cwd; return what to execve (path, argv, env).
+
+    The order is runc's: bounding set first (needs CAP_SETPCAP), keep caps across the uid
+    change, change uid/gids, then set the final capability sets, then chdir as the user.
+    """
+    caps = capability_sets(process.capabilities or config.capabilities)
+    user = lookup_user(process.user, process.additional_groups)
+    if caps is not None:
+        caps.apply_bounding(syscalls)
+    set_keep_caps(syscalls, True)
+    if not _setgroups_denied():
+        os.setgroups(list(user.sgids))
+    os.setresgid(user.gid, user.gid, user.gid)
+    os.setresuid(user.uid, user.uid, user.uid)
+    set_keep_caps(syscalls, False)
+    if caps is not None:
+        caps.apply(syscalls)
+    _chdir(process.cwd)
+    env = process_env(process, user.home)
+    if not process.args:
+        raise ConfigError("process.args must not be empty", field="process.args", value=[])
+    path = look_path(process.args[0], env)
+    return path, list(process.args), env
+
+
+def _setgroups_denied() -> bool:
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() == "deny"
+    except OSError:
+        return False
+
+
+def _chdir(cwd: str) -> None:
+    try:
+        os.chdir(cwd or "/")
+    except OSError as e:
+        raise SyscallError(e.errno, f"chdir to cwd ({cwd!r}) set in config.json failed: "
+                           f"{e.strerror.lower()}") from None
+    # A cwd outside the container's root (a leaked host fd, CVE-2024-21626) shows up as
+    # "(unreachable)/..." in getcwd(); never exec with it.
+    here = os.getcwd()
+    if not here.startswith("/"):
+        raise SyscallError(1, f"current working directory is outside of the container: {here}")
+
+
+def set_no_new_privs(syscalls: Syscalls) -> None:
+    """PR_SET_NO_NEW_PRIVS: execve can never gain privileges again."""
+    syscalls.prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def set_parent_death_signal(syscalls: Syscalls, signal: int) -> None:
+    """PR_SET_PDEATHSIG (0 clears it)."""
+    syscalls.prctl(PR_SET_PDEATHSIG, signal)
+
+
+def attach_terminal(slave: int, size: tuple[int, int] | None) -> None:
+    """Make ``slave`` our controlling terminal (we are a session leader by now)."""
+    if size:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)

@@ -1,0 +1,56 @@
+"""Entry point of stage-2: set up fds, refuse late imports, run the right init, report errors.
+
+Stage-2 is a clone of the warm spawner. Every module it needs was imported before the
+clone; once it enters the container's mount namespace an ``import`` would read the
+*container's* files from the host's Python paths, so :class:`_ImportBlocker` turns any
+late import into an error instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from libcontainer import sync
+from libcontainer.errors import LibcontainerError
+from libcontainer.init import setns as setns_init
+from libcontainer.init import standard as standard_init
+from libcontainer.init.fds import FdSet
+from libcontainer.init.payload import InitPayload
+
+
+class _ImportBlocker:
+    """A meta path finder that refuses every import not already done."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        raise ImportError(f"container init must not import {name!r} after entering the container")
+
+
+def run(payload: InitPayload, fds: Sequence[int]) -> None:
+    """Run the container process described by ``payload``; never returns."""
+    sys.meta_path.insert(0, _ImportBlocker())
+    fdset = FdSet.adopt(payload.fds, fds)
+    sock = socket.socket(fileno=fdset.sync)
+    try:
+        if payload.kind == "standard":
+            standard_init.run(payload, fdset, sock)
+        else:
+            setns_init.run(payload, fdset, sock)
+    except BaseException as e:  # noqa: BLE001 - every failure goes back to the parent
+        _report(sock, e)
+    os._exit(1)
+
+
+def _report(sock: socket.socket, e: BaseException) -> None:
+    if isinstance(e, LibcontainerError | OSError):
+        message = str(e)
+    else:
+        message = f"{type(e).__name__}: {e}"
+    try:
+        sync.send(sock, sync.Error(message=message))
+    except OSError:
+        pass

@@ -1,0 +1,57 @@
+"""The bootstrap message: everything a container process needs, decided by the parent.
+
+It travels from the caller to the spawner (pickled: both are the caller's own code) and
+from there, by memory inheritance, into stage-2. Nothing here is re-parsed from JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from libcontainer.configs import Capabilities, Config, Rlimit
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessSpec:
+    """What to run and how: the pickleable part of :class:`libcontainer.Process`."""
+
+    args: tuple[str, ...]
+    env: tuple[str, ...] = ()
+    cwd: str = "/"
+    user: str = "0:0"
+    additional_groups: tuple[str, ...] = ()
+    capabilities: Capabilities | None = None
+    no_new_privileges: bool | None = None
+    rlimits: tuple[Rlimit, ...] | None = None
+    apparmor_profile: str | None = None
+    label: str | None = None
+    terminal: bool = False
+    console_size: tuple[int, int] | None = None
+    extra_fds: int = 0
+    """How many fds after stdio are preserved (numbered 3, 4, ... in the container)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FdLayout:
+    """Positions, in the list of fds handed over with the request, of each fd's role."""
+
+    sync: int
+    stdio: tuple[int, int, int]
+    extra: tuple[int, ...] = ()
+    fifo: int | None = None
+    """O_PATH fd of exec.fifo (standard init only)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class InitPayload:
+    """The whole bootstrap message for one container process."""
+
+    kind: Literal["standard", "setns"]
+    container_id: str
+    config: Config
+    process: ProcessSpec
+    fds: FdLayout
+    bundle: str = ""
+    unshare_cgroupns: bool = False
+    log_level: int = 30

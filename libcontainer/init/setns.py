@@ -1,0 +1,43 @@
+"""The setns init: a process exec'd into a running container (runc's setns_init_linux.go)."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from libcontainer import sync
+from libcontainer.init.fds import FdSet
+from libcontainer.init.finalize import attach_terminal, finalize_process, set_no_new_privs
+from libcontainer.init.payload import InitPayload
+from libcontainer.keys import join_session_keyring
+from libcontainer.system import linux
+
+
+def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
+    """Finish entering the container and exec the process."""
+    syscalls = linux()
+    config = payload.config
+    process = payload.process
+    sync.expect(sock, sync.Go, what="waiting for cgroups to be joined")
+    fds.install_stdio()
+    if not config.no_new_keyring:
+        join_session_keyring(syscalls, payload.container_id)
+    if process.terminal:
+        os.setsid()
+        master, slave = os.openpty()
+        sync.send(sock, sync.Console(), [master])
+        os.close(master)
+        fds.install_stdio((slave, slave, slave))
+        attach_terminal(slave, process.console_size)
+        os.close(slave)
+    path, argv, env = finalize_process(config, process, syscalls)
+    no_new_privs = (
+        process.no_new_privileges
+        if process.no_new_privileges is not None
+        else config.no_new_privileges
+    )
+    if no_new_privs:
+        set_no_new_privs(syscalls)
+    sock.close()
+    fds.install_extra_and_close_rest()
+    os.execve(path, argv, env)

@@ -1,0 +1,6 @@
+"""The spawner: a warm helper process that clones container processes (see server.py)."""
+
+from .client import Spawner, default_spawner
+from .protocol import SpawnRequest, SpawnResult
+
+__all__ = ["SpawnRequest", "SpawnResult", "Spawner", "default_spawner"]

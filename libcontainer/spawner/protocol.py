@@ -1,0 +1,59 @@
+"""Messages between the caller and its spawner helper (both are the caller's own code)."""
+
+from __future__ import annotations
+
+import array
+import dataclasses
+import pickle
+import socket
+
+from libcontainer.configs import IDMap
+from libcontainer.init.payload import InitPayload
+
+MAX_REQUEST = 4 * 1024 * 1024
+MAX_FDS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class SpawnRequest:
+    """Clone one container process: which namespaces to join and create, and its payload."""
+
+    payload: InitPayload
+    clone_flags: int
+    join: tuple[tuple[str, int], ...] = ()
+    uid_mappings: tuple[IDMap, ...] = ()
+    gid_mappings: tuple[IDMap, ...] = ()
+    setgroups_deny: bool = False
+    become_root: bool = False
+    newuidmap: str | None = None
+    newgidmap: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SpawnResult:
+    """What happened: stage-1's pid (to reap), the final pid, or an error."""
+
+    stage1_pid: int = 0
+    pid: int = 0
+    error: str | None = None
+
+
+def send_obj(sock: socket.socket, obj: object, fds: list[int] | None = None) -> None:
+    """Send a pickled object and optional fds as one datagram."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    if len(data) > MAX_REQUEST:
+        raise ValueError("spawn request too large")
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    sock.sendmsg([data], anc)
+
+
+def recv_obj(sock: socket.socket) -> tuple[object | None, list[int]]:
+    """Receive one pickled object and its fds; ``(None, [])`` on EOF."""
+    fds = array.array("i")
+    data, anc, _flags, _addr = sock.recvmsg(MAX_REQUEST, socket.CMSG_SPACE(MAX_FDS * 4))
+    for level, ctype, cdata in anc:
+        if level == socket.SOL_SOCKET and ctype == socket.SCM_RIGHTS:
+            fds.frombytes(cdata[: len(cdata) - (len(cdata) % fds.itemsize)])
+    if not data:
+        return None, list(fds)
+    return pickle.loads(data), list(fds)

@@ -1,0 +1,148 @@
+"""The spawner helper: a warm, single-threaded Python process that clones container processes.
+
+Why a helper at all: the container's init must run Python (mounts, pivot_root, caps) before
+it execs the user's program. Forking the *caller* to get there is unsafe when the caller has
+threads (a lock held by another thread at fork time stays locked forever in the child), and
+re-executing a fresh interpreter per container costs 20-40 ms. So the caller starts this
+helper once (through subprocess, which is fork-safe), the helper imports everything the init
+needs, and then serves requests: each one is a clone (see nsenter/nsenter.c) whose stage-2
+continues in this already-warm interpreter. Stages are cloned with CLONE_PARENT, so the
+container process is the caller's child, not ours: the caller waits for it like for any
+subprocess, and it survives this helper.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+from libcontainer.configs import IDMap
+from libcontainer.system import CLONE_NEWUSER, linux
+
+from .protocol import SpawnRequest, SpawnResult, recv_obj, send_obj
+
+# struct nsenter_msg from nsenter.h: int type; int value; char text[200].
+_MSG = struct.Struct("ii200s")
+_MSG_USERMAP, _MSG_CHILD, _MSG_ERROR, _MSG_USERMAP_ACK = 1, 2, 3, 4
+
+
+def _preload() -> None:
+    """Import everything a container process runs, while we still see the host's files."""
+    import libcontainer.init.main  # noqa: F401
+
+
+def _map_text(mappings: tuple[IDMap, ...]) -> str:
+    return "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in mappings)
+
+
+def _write_maps(pid: int, req: SpawnRequest) -> None:
+    """The parent's half of the user-namespace handshake (runc's updateSetgroups/uid_map)."""
+    if req.setgroups_deny:
+        with open(f"/proc/{pid}/setgroups", "w") as f:
+            f.write("deny")
+    for kind, maps, tool in (
+        ("uid", req.uid_mappings, req.newuidmap),
+        ("gid", req.gid_mappings, req.newgidmap),
+    ):
+        if not maps:
+            continue
+        if tool:
+            args = [tool, str(pid)]
+            for m in maps:
+                args += [str(m.container_id), str(m.host_id), str(m.size)]
+            subprocess.run(args, check=True, capture_output=True)
+        else:
+            with open(f"/proc/{pid}/{kind}_map", "w") as f:
+                f.write(_map_text(maps))
+
+
+def _serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnResult:
+    joins: list[tuple[int, int]] = []
+    try:
+        for path, nstype in req.join:
+            joins.append((os.open(path, os.O_RDONLY | os.O_CLOEXEC), nstype))
+    except OSError as e:
+        for fd, _ in joins:
+            os.close(fd)
+        return SpawnResult(error=f"open namespace {e.filename}: {e.strerror.lower()}")
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        pid = linux().spawn(theirs.fileno(), req.clone_flags, joins, req.become_root)
+    except OSError as e:
+        ours.close()
+        theirs.close()
+        for fd, _ in joins:
+            os.close(fd)
+        return SpawnResult(error=str(e))
+    if pid == 0:
+        # Stage-2: from here on we are the container process. Never return to the loop.
+        ctl.close()
+        ours.close()
+        _run_stage2(req, fds)
+    theirs.close()
+    for fd, _ in joins:
+        os.close(fd)
+    return _handshake(ours, pid, req)
+
+
+def _handshake(sock: socket.socket, stage1: int, req: SpawnRequest) -> SpawnResult:
+    with sock:
+        while True:
+            data = sock.recv(_MSG.size)
+            if not data:
+                return SpawnResult(stage1, error="namespace setup process exited unexpectedly")
+            kind, value, raw = _MSG.unpack(data)
+            if kind == _MSG_USERMAP:
+                try:
+                    _write_maps(value, req)
+                except (OSError, subprocess.CalledProcessError) as e:
+                    return SpawnResult(stage1, error=f"writing uid/gid maps: {e}")
+                sock.send(_MSG.pack(_MSG_USERMAP_ACK, 0, b""))
+            elif kind == _MSG_CHILD:
+                return SpawnResult(stage1, value)
+            elif kind == _MSG_ERROR:
+                text = raw.split(b"\0", 1)[0].decode(errors="replace")
+                return SpawnResult(stage1, error=f"{text}: {os.strerror(value).lower()}")
+
+
+def _run_stage2(req: SpawnRequest, fds: list[int]) -> None:
+    code = 1
+    try:
+        from libcontainer.init.main import run
+
+        run(req.payload, fds)
+    except BaseException:  # noqa: BLE001 - nothing may escape into the spawner's loop
+        pass
+    finally:
+        os._exit(code)
+
+
+def main(ctl_fd: int) -> None:
+    """Serve spawn requests on ``ctl_fd`` until the caller closes it."""
+    _preload()
+    ctl = socket.socket(fileno=ctl_fd)
+    while True:
+        try:
+            obj, fds = recv_obj(ctl)
+        except ConnectionResetError:
+            obj, fds = None, []
+        if obj is None:
+            os._exit(0)
+        assert isinstance(obj, SpawnRequest)
+        try:
+            result = _serve_one(ctl, obj, fds)
+        except Exception as e:  # noqa: BLE001 - report, keep serving
+            result = SpawnResult(error=f"spawner: {e}")
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        send_obj(ctl, result)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,140 @@
+"""The typed parent/child channel between the runtime and a container process.
+
+Every message is a small frozen dataclass sent as one JSON datagram on a SOCK_SEQPACKET
+socket, optionally with file descriptors attached (SCM_RIGHTS). JSON rather than pickle:
+the child runs inside the container's namespaces, so nothing it sends may be able to make
+the parent execute code.
+
+The standard init's conversation, in runc's terms::
+
+    parent                         init (stage-2)
+      Go           ------------->     (cgroups applied; unshare cgroupns; set up rootfs)
+                   <-------------  RunHooks          (rootfs mounted, before pivot_root)
+      HooksDone    ------------->
+                   <-------------  Console(fd)       (when a terminal was requested)
+                   <-------------  Ready             (waiting on exec.fifo from now on)
+    any time:      <-------------  Error(message)
+"""
+
+from __future__ import annotations
+
+import array
+import dataclasses
+import json
+import os
+import socket
+from typing import Any, ClassVar
+
+from libcontainer.errors import ProcessStartError
+
+MAX_DATAGRAM = 65536
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """Base class: ``kind`` names the message on the wire."""
+
+    kind: ClassVar[str] = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Go(Message):
+    """Parent -> init: cgroups are applied, carry on."""
+
+    kind: ClassVar[str] = "go"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunHooks(Message):
+    """Init -> parent: mounts are done; run prestart/createRuntime hooks now."""
+
+    kind: ClassVar[str] = "run-hooks"
+
+
+@dataclasses.dataclass(frozen=True)
+class HooksDone(Message):
+    """Parent -> init: hooks ran, go on to pivot_root."""
+
+    kind: ClassVar[str] = "hooks-done"
+
+
+@dataclasses.dataclass(frozen=True)
+class Console(Message):
+    """Init -> parent: the pty master is attached."""
+
+    kind: ClassVar[str] = "console"
+
+
+@dataclasses.dataclass(frozen=True)
+class Ready(Message):
+    """Init -> parent: set up done; a standard init now waits on exec.fifo."""
+
+    kind: ClassVar[str] = "ready"
+
+
+@dataclasses.dataclass(frozen=True)
+class Error(Message):
+    """Init -> parent: setup failed; ``message`` says what and where."""
+
+    kind: ClassVar[str] = "error"
+    message: str = ""
+
+
+_KINDS: dict[str, type[Message]] = {
+    cls.kind: cls for cls in (Go, RunHooks, HooksDone, Console, Ready, Error)
+}
+
+
+def send(sock: socket.socket, msg: Message, fds: list[int] | None = None) -> None:
+    """Send one message (and fds) as a single datagram."""
+    body = dataclasses.asdict(msg)
+    body["kind"] = msg.kind
+    data = json.dumps(body).encode()
+    if fds:
+        sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    else:
+        sock.sendall(data)
+
+
+def recv(sock: socket.socket, *, max_fds: int = 4) -> tuple[Message | None, list[int]]:
+    """Receive one message; ``(None, [])`` means the other side closed the channel."""
+    fds = array.array("i")
+    data, ancdata, _flags, _addr = sock.recvmsg(
+        MAX_DATAGRAM, socket.CMSG_SPACE(max_fds * fds.itemsize)
+    )
+    for level, ctype, cdata in ancdata:
+        if level == socket.SOL_SOCKET and ctype == socket.SCM_RIGHTS:
+            fds.frombytes(cdata[: len(cdata) - (len(cdata) % fds.itemsize)])
+    if not data:
+        for fd in fds:
+            _close(fd)
+        return None, []
+    try:
+        body: dict[str, Any] = json.loads(data)
+        cls = _KINDS[body.pop("kind")]
+        return cls(**body), list(fds)
+    except (ValueError, KeyError, TypeError) as e:
+        for fd in fds:
+            _close(fd)
+        raise ProcessStartError(f"malformed message from container process: {e}") from None
+
+
+def expect(sock: socket.socket, cls: type[Message], *, what: str) -> list[int]:
+    """Receive a message that must be ``cls``; an Error or EOF becomes ProcessStartError."""
+    msg, fds = recv(sock)
+    if isinstance(msg, cls):
+        return fds
+    for fd in fds:
+        _close(fd)
+    if isinstance(msg, Error):
+        raise ProcessStartError(msg.message)
+    if msg is None:
+        raise ProcessStartError(f"container process exited while {what}")
+    raise ProcessStartError(f"unexpected {msg.kind!r} message while {what}")
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
