@@ -90,6 +90,11 @@ class _Field:
     spec: JsonField
     type: Any
     zero: Callable[[], Any]
+    # A Go pointer (``X | None``): only None is empty, a set 0 or "" is written.
+    pointer: bool
+
+    def is_empty(self, value: Any) -> bool:
+        return value is None if self.pointer else _is_empty(value)
 
 
 @attrs.frozen
@@ -127,7 +132,8 @@ def _build_spec(cls: type[Any]) -> _ClassSpec:
             zero: Callable[[], Any] = a.default.factory
         else:
             zero = functools.partial(lambda v: v, a.default)
-        f = _Field(a.name, js, a.type, zero)
+        pointer = _is_union(a.type) and types.NoneType in typing.get_args(a.type)
+        f = _Field(a.name, js, a.type, zero, pointer)
         fields.append(f)
         if js.embedded:
             for key, (_, child) in _spec(a.type).exact.items():
@@ -311,7 +317,7 @@ def _dump_model(obj: Model) -> dict[str, Any]:
                 if value is not None:
                     out.update(_dump_model(value))
                 continue
-            if f.spec.key is None or ((f.spec.omitempty or f.spec.legacy) and _is_empty(value)):
+            if f.spec.key is None or ((f.spec.omitempty or f.spec.legacy) and f.is_empty(value)):
                 continue
             out[f.spec.key] = _dump_field(f, value, nil_empty=True)
         return dict(sorted(out.items())) if spec.sort_keys else out
@@ -327,7 +333,7 @@ def _dump_model(obj: Model) -> dict[str, Any]:
         if kind == "e":
             if value is not None:
                 out.update(_dump_model(value))
-        elif name in meta.nulls and _is_empty(value):
+        elif name in meta.nulls and value == f.zero():
             out[spelling] = None
         else:
             out[spelling] = _dump_field(f, value, nil_empty=False)
@@ -335,7 +341,7 @@ def _dump_model(obj: Model) -> dict[str, Any]:
     for f in spec.fields:
         if f.name not in seen and f.spec.key is not None and not f.spec.embedded:
             value = getattr(obj, f.name)
-            if not _is_empty(value):
+            if not f.is_empty(value):
                 out[f.spec.key] = _dump_field(f, value, nil_empty=True)
     return out
 
@@ -423,6 +429,8 @@ def structure(data: Any, cls: type[T], *, strict: bool = True, root: str = "") -
         field = e.field()
         if root:
             field = f"{root}.{field}" if field and not field.startswith("[") else root + field
+        if e.value is _UNSET:
+            raise ConfigError(e.message, field=field or None) from None
         raise ConfigError(e.message, field=field or None, value=e.value) from None
     finally:
         _strict.reset(token)
