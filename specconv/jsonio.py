@@ -1,0 +1,64 @@
+"""Reading and writing ``config.json``: :func:`load_spec`, :func:`parse_spec`, :func:`dump_spec`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from libcontainer.errors import ConfigError
+from specconv._codec import structure, unstructure
+from specconv._gojson import go_marshal_indent
+from specconv.spec import Spec
+
+__all__ = ["CONFIG_FILENAME", "dump_spec", "load_spec", "parse_spec", "spec_to_dict"]
+
+CONFIG_FILENAME = "config.json"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _decode(text: str | bytes | bytearray) -> Any:
+    if isinstance(text, bytes | bytearray):
+        # Go's encoding/json replaces invalid UTF-8 with U+FFFD rather than failing.
+        text = bytes(text).decode("utf-8", errors="replace")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(f"config.json is not valid JSON: {exc}") from None
+
+
+def parse_spec(source: str | bytes | bytearray | Mapping[str, Any]) -> Spec:
+    """Build a :class:`~specconv.spec.Spec` from JSON text or already-decoded JSON data.
+
+    Unknown keys are ignored and ``null`` members count as absent; a value of the wrong type
+    raises :class:`~libcontainer.errors.ConfigError` naming its JSON path.
+    """
+    data = source if isinstance(source, Mapping) else _decode(source)
+    if not isinstance(data, Mapping):
+        raise ConfigError("config.json must hold a JSON object", value=type(data).__name__)
+    return structure(data, Spec)
+
+
+def load_spec(path: str | os.PathLike[str]) -> Spec:
+    """Read a spec from a ``config.json`` file, or from the ``config.json`` of a bundle dir."""
+    target = os.fspath(path)
+    if os.path.isdir(target):
+        target = os.path.join(target, CONFIG_FILENAME)
+    with open(target, "rb") as fh:
+        return parse_spec(fh.read())
+
+
+def spec_to_dict(spec: Spec) -> dict[str, Any]:
+    """The JSON-ready form of a spec: camelCase keys, empty ``omitempty`` fields left out."""
+    data = unstructure(spec)
+    assert isinstance(data, dict)
+    return data
+
+
+def dump_spec(spec: Spec) -> str:
+    """JSON text of a spec exactly as ``runc spec`` writes it (tab-indented, no final newline)."""
+    return go_marshal_indent(spec_to_dict(spec))
