@@ -60,15 +60,26 @@ def _json_names(cl: type) -> dict[str, str]:
     return {f.name: json_name(f) for f in attrs.fields(cl)}
 
 
-def _omitted_when_empty(cl: type) -> frozenset[str]:
-    return frozenset(json_name(f) for f in attrs.fields(cl) if f.metadata.get("omitempty", True))
+def _is_optional(tp: Any) -> bool:
+    return type(None) in get_args(tp)
+
+
+def _omitted_when_empty(cl: type) -> tuple[tuple[str, str, bool], ...]:
+    """``(attribute, JSON key, is a Go pointer)`` of each ``omitempty`` field."""
+    attrs.resolve_types(cl)
+    return tuple(
+        (f.name, json_name(f), _is_optional(f.type))
+        for f in attrs.fields(cl)
+        if f.metadata.get("omitempty", True)
+    )
 
 
 def _is_empty(value: Any) -> bool:
-    # Go's omitempty: false, 0, "", nil pointer, empty slice or map.
+    # Go's omitempty: false, 0, "", nil pointer, empty slice or map; never a struct (a
+    # present but empty object such as "resources": {} is kept).
     if value is None or value is False:
         return True
-    if isinstance(value, int | str | list | tuple | dict):
+    if isinstance(value, int | str | tuple | dict):
         return not value
     return False
 
@@ -178,7 +189,13 @@ def _model_unstructure_factory(cl: type[Any]) -> Callable[[Any], dict[str, Any]]
     omit = _omitted_when_empty(cl)
 
     def unstructure_model(obj: Any) -> dict[str, Any]:
-        return {k: v for k, v in base(obj).items() if not (k in omit and _is_empty(v))}
+        data = base(obj)
+        for name, key, pointer in omit:
+            # A Go pointer is omitted only when nil: "uid": 0 stays when it was set.
+            value = getattr(obj, name)
+            if value is None if pointer else _is_empty(value):
+                del data[key]
+        return data
 
     return unstructure_model
 
