@@ -67,27 +67,30 @@ def _unescape(field: str) -> str:
 
 
 def parse_mountinfo(text: str) -> list[CgroupMount]:
-    """Return the cgroup and cgroup2 mounts in a ``/proc/<pid>/mountinfo`` text, in order."""
-    mounts = []
+    """Return the visible cgroup and cgroup2 mounts in a ``/proc/<pid>/mountinfo`` text.
+
+    A mount hidden by a later mount on the same mountpoint (of any type) is left out.
+    """
+    by_mountpoint: dict[str, CgroupMount | None] = {}
     for line in text.splitlines():
         fields = line.split()
         try:
             sep = fields.index("-", 6)
-            root, mountpoint = fields[3], fields[4]
+            root, mountpoint = _unescape(fields[3]), _unescape(fields[4])
             fstype, super_options = fields[sep + 1], fields[sep + 3]
         except (ValueError, IndexError):
             raise CgroupError(f"malformed mountinfo line: {line!r}") from None
-        if fstype not in ("cgroup", "cgroup2"):
-            continue
-        mounts.append(
-            CgroupMount(
-                mountpoint=_unescape(mountpoint),
-                root=_unescape(root),
+        by_mountpoint.pop(mountpoint, None)
+        if fstype in ("cgroup", "cgroup2"):
+            by_mountpoint[mountpoint] = CgroupMount(
+                mountpoint=mountpoint,
+                root=root,
                 fstype=fstype,
                 options=tuple(super_options.split(",")),
             )
-        )
-    return mounts
+        else:
+            by_mountpoint[mountpoint] = None
+    return [m for m in by_mountpoint.values() if m is not None]
 
 
 def parse_proc_cgroup(text: str) -> dict[str, str]:
@@ -121,7 +124,7 @@ class HostCgroups:
     """The cgroup layout of a host, as seen by this process."""
 
     mounts: tuple[CgroupMount, ...]
-    """All cgroup mounts; where several share a mountpoint only the last (visible) is kept."""
+    """The visible cgroup mounts (a later mount on the same mountpoint hides earlier ones)."""
     own_cgroups: Mapping[str, str]
     """This process's cgroup per subsystem, from ``/proc/self/cgroup``."""
     root: str = DEFAULT_ROOT
@@ -142,13 +145,8 @@ class HostCgroups:
         in_userns: bool = False,
     ) -> HostCgroups:
         """Build from the text of a mountinfo and a ``/proc/<pid>/cgroup`` file."""
-        by_mountpoint: dict[str, CgroupMount] = {}
-        for mount in parse_mountinfo(mountinfo):
-            # A later mount on the same mountpoint hides the earlier one.
-            by_mountpoint.pop(mount.mountpoint, None)
-            by_mountpoint[mount.mountpoint] = mount
         return cls(
-            mounts=tuple(by_mountpoint.values()),
+            mounts=tuple(parse_mountinfo(mountinfo)),
             own_cgroups=parse_proc_cgroup(proc_cgroup),
             root=root.rstrip("/") or "/",
             hugepage_sizes=hugepage_sizes,
