@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Sequence
 
-from libcontainer.configs import Command
+import json
+
+from libcontainer.configs import Command, FuncHook, Hook
 from libcontainer.errors import HookError
 
 HOOK_KINDS = (
@@ -18,19 +20,20 @@ HOOK_KINDS = (
 )
 
 
-def _seconds(timeout: object) -> float | None:
-    """Hook timeouts are Go durations in nanoseconds in runc's config; None means no limit."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, int | float) and timeout > 0:
-        return float(timeout) / 1e9
-    return None
-
-
-def run_hook(kind: str, index: int, hook: Command, state_json: str) -> None:
+def run_hook(kind: str, index: int, hook: Hook, state_json: str) -> None:
     """Run one hook; a non-zero exit, a failure to start or a timeout is a HookError."""
+    if isinstance(hook, FuncHook):
+        try:
+            hook.func(json.loads(state_json))
+        except Exception as e:
+            raise HookError(f"{kind} hook #{index} ({hook.func!r}) failed: {e}") from e
+        return
+    _run_command(kind, index, hook, state_json)
+
+
+def _run_command(kind: str, index: int, hook: Command, state_json: str) -> None:
     args = list(hook.args) if hook.args else [hook.path]
-    timeout = _seconds(hook.timeout)
+    timeout = hook.timeout if hook.timeout and hook.timeout > 0 else None
     try:
         proc = subprocess.Popen(
             args,
@@ -60,7 +63,7 @@ def run_hook(kind: str, index: int, hook: Command, state_json: str) -> None:
         )
 
 
-def run_hooks(kind: str, hooks: Sequence[Command], state_json: str) -> None:
+def run_hooks(kind: str, hooks: Sequence[Hook], state_json: str) -> None:
     """Run the hooks of one kind in order; the first failure stops the rest."""
     for i, hook in enumerate(hooks):
         run_hook(kind, i, hook, state_json)

@@ -31,7 +31,13 @@ _MSG_USERMAP, _MSG_CHILD, _MSG_ERROR, _MSG_USERMAP_ACK = 1, 2, 3, 4
 
 def _preload() -> None:
     """Import everything a container process runs, while we still see the host's files."""
+    import codecs
+
     import libcontainer.init.main  # noqa: F401
+
+    # Codecs are imported on first use; the init uses these (hostname, ttyname, errors).
+    for name in ("ascii", "latin-1", "idna", "utf-8", "utf-16", "utf-32"):
+        codecs.lookup(name)
 
 
 def _map_text(mappings: tuple[IDMap, ...]) -> str:

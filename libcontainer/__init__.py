@@ -1,0 +1,70 @@
+"""libcontainer: an embeddable Linux container library (a Python port of runc's libcontainer).
+
+    from libcontainer import Factory, Process
+
+    factory = Factory("/run/mycontainers")
+    container = factory.create("demo", config)      # a libcontainer.configs.Config
+    proc = Process(["echo", "hello"], stdout=subprocess.PIPE)
+    container.run(proc)
+    print(proc.stdout.read(), proc.wait())
+    container.destroy()
+
+Names are imported lazily (PEP 562), so ``from libcontainer import Factory`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from libcontainer import configs, errors
+    from libcontainer.container import Container
+    from libcontainer.errors import (
+        ConfigError,
+        ContainerExistsError,
+        ContainerNotExistsError,
+        LibcontainerError,
+        ProcessStartError,
+    )
+    from libcontainer.factory import Factory
+    from libcontainer.process import DEVNULL, PIPE, STDOUT, Process
+    from libcontainer.state import State
+    from libcontainer.status import Status
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Factory": "libcontainer.factory",
+    "Container": "libcontainer.container",
+    "Process": "libcontainer.process",
+    "PIPE": "libcontainer.process",
+    "DEVNULL": "libcontainer.process",
+    "STDOUT": "libcontainer.process",
+    "Status": "libcontainer.status",
+    "State": "libcontainer.state",
+    "ConfigError": "libcontainer.errors",
+    "ContainerExistsError": "libcontainer.errors",
+    "ContainerNotExistsError": "libcontainer.errors",
+    "LibcontainerError": "libcontainer.errors",
+    "ProcessStartError": "libcontainer.errors",
+}
+_MODULES = {"configs", "errors"}
+
+__all__ = sorted([*_LAZY, *_MODULES])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _MODULES:
+        module = importlib.import_module(f"libcontainer.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'libcontainer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

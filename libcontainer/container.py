@@ -1,0 +1,487 @@
+"""``Container``: one container's lifecycle (runc's linuxContainer).
+
+A container made by :meth:`Factory.create` starts *stopped*; ``start(Process(init=True))``
+brings it to *created* (the init waits on ``exec.fifo``), ``exec()`` to *running*;
+``run()`` does both. ``start(Process(init=False))`` execs into a running container.
+``destroy()`` kills everything and removes cgroups and state; it is idempotent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import select
+import signal as signal_mod
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from libcontainer import launch
+from libcontainer.cgroups import Manager
+from libcontainer.configs import Config, FreezerState, NamespaceType
+from libcontainer.errors import (
+    ContainerNotExistsError,
+    ContainerNotPausedError,
+    ContainerNotRunningError,
+    ContainerNotStoppedError,
+    ContainerPausedError,
+    LibcontainerError,
+    ProcessStartError,
+)
+from libcontainer.hooks import run_hooks
+from libcontainer.ocistate import OCI_VERSION, bundle_and_annotations, hook_state
+from libcontainer.procinfo import is_alive, start_time
+from libcontainer.process import Process
+from libcontainer.spawner import Spawner
+from libcontainer.state import State, StateStore
+from libcontainer.status import Status
+
+log = logging.getLogger(__name__)
+
+EXEC_FIFO = "exec.fifo"
+
+
+class Container:
+    """A container in a factory's state root. Get one from a :class:`Factory`."""
+
+    def __init__(
+        self,
+        container_id: str,
+        config: Config,
+        store: StateStore,
+        manager: Manager | None,
+        spawner: Spawner,
+        *,
+        state: State | None = None,
+        newuidmap: str | None = None,
+        newgidmap: str | None = None,
+    ) -> None:
+        self.id = container_id
+        self.config = config
+        self._store = store
+        self._manager = manager
+        self._spawner = spawner
+        self._state = state
+        self._init: Process | None = None
+        self._lock = threading.RLock()
+        self._newuidmap = newuidmap
+        self._newgidmap = newgidmap
+
+    def __repr__(self) -> str:
+        return f"<Container {self.id!r} {self.status().value}>"
+
+    @property
+    def root(self) -> Path:
+        """This container's state directory."""
+        return self._store.container_dir(self.id)
+
+    @property
+    def bundle(self) -> str:
+        """The bundle directory recorded in the config's labels (``bundle=...``)."""
+        return bundle_and_annotations(self.config.labels)[0]
+
+    @property
+    def cgroup_manager(self) -> Manager | None:
+        """The cgroup manager (None when the config has no cgroups)."""
+        return self._manager
+
+    # -- status ---------------------------------------------------------------------------
+
+    def _init_alive(self) -> bool:
+        st = self._state
+        return st is not None and is_alive(st.init_process_pid, st.init_process_start)
+
+    def status(self) -> Status:
+        """The current status, from the init's liveness, the freezer and exec.fifo."""
+        if not self._init_alive():
+            return Status.STOPPED
+        if self._manager is not None:
+            with contextlib.suppress(Exception):
+                if self._manager.get_freezer_state() == FreezerState.FROZEN:
+                    return Status.PAUSED
+        if (self.root / EXEC_FIFO).exists():
+            return Status.CREATED
+        return Status.RUNNING
+
+    def state(self) -> State:
+        """The recorded state (what state.json holds); raises if never started."""
+        if self._state is None:
+            raise ContainerNotRunningError(f"container {self.id} has not been started")
+        return self._state
+
+    def oci_state(self) -> dict[str, Any]:
+        """The OCI state, as ``runc state`` prints it."""
+        status = self.status()
+        st = self._state
+        pid = st.init_process_pid if st is not None and status != Status.STOPPED else 0
+        bundle, annotations = bundle_and_annotations(self.config.labels)
+        out: dict[str, Any] = {
+            "ociVersion": self.config.version or OCI_VERSION,
+            "id": self.id,
+            "pid": pid,
+            "status": status.value,
+            "bundle": bundle,
+            "rootfs": self.config.rootfs,
+            "created": str(st.created) if st is not None else "0001-01-01T00:00:00Z",
+        }
+        if annotations:
+            out["annotations"] = annotations
+        out["owner"] = ""
+        return out
+
+    def processes(self) -> list[int]:
+        """Pids of every process in the container's cgroups."""
+        if self._manager is None:
+            st = self._state
+            return [st.init_process_pid] if st and self._init_alive() else []
+        return self._manager.get_all_pids()
+
+    # -- start / exec / run ---------------------------------------------------------------
+
+    def _ctx(self) -> launch.LaunchContext:
+        return launch.LaunchContext(
+            container_id=self.id,
+            config=self.config,
+            bundle=self.bundle,
+            manager=self._manager,
+            spawner=self._spawner,
+            newuidmap=self._newuidmap,
+            newgidmap=self._newgidmap,
+        )
+
+    def start(self, process: Process) -> None:
+        """Start ``process``: the container's init (``init=True``) or an exec into it."""
+        with self._lock:
+            if process.init:
+                if self.status() != Status.STOPPED or self._state is not None:
+                    raise ContainerNotStoppedError(
+                        f"container {self.id} has already been started"
+                    )
+                self._start_init(process)
+            else:
+                status = self.status()
+                if status == Status.PAUSED:
+                    raise ContainerPausedError(f"container {self.id} is paused")
+                if status not in (Status.CREATED, Status.RUNNING):
+                    raise ContainerNotRunningError(f"container {self.id} is not running")
+                self._start_setns(process)
+
+    def run(self, process: Process) -> None:
+        """Start the process and, for an init, release it at once (runc's run)."""
+        self.start(process)
+        if process.init:
+            self.exec()
+
+    def _start_init(self, process: Process) -> None:
+        ctx = self._ctx()
+        fifo_path = self.root / EXEC_FIFO
+        uid, gid = launch.host_root_ids(self.config)
+        fifo_fd = -1
+        sock = None
+        try:
+            os.mkfifo(fifo_path, 0o622)
+            os.chown(fifo_path, uid, gid)
+            fifo_fd = os.open(fifo_path, os.O_PATH | os.O_CLOEXEC)
+            sock = launch.spawn(
+                ctx,
+                process,
+                "standard",
+                lambda p: launch.clone_request_for_init(ctx, p),
+                fifo_fd=fifo_fd,
+            )
+            os.close(fifo_fd)
+            fifo_fd = -1
+            self._init = process
+            assert process.pid is not None
+            pid = process.pid
+            launch.write_oom_score_adj(pid, self.config.oom_score_adj)
+            if self._manager is not None:
+                self._manager.apply(pid)
+
+            def on_hooks() -> None:
+                if self._manager is not None and self.config.cgroups is not None:
+                    self._manager.set(self.config.cgroups.resources)
+                state = hook_state(self.id, "creating", pid, self.config.labels,
+                                   self.config.version)
+                run_hooks("prestart", self.config.hooks.prestart, state)
+                run_hooks("createRuntime", self.config.hooks.create_runtime, state)
+
+            def on_ready() -> None:
+                launch.set_rlimits(pid, process.rlimits or self.config.rlimits)
+                self._record_state(pid)
+
+            launch.converse(sock, process, on_hooks=on_hooks, on_ready=on_ready,
+                            expect_alive=True)
+        except BaseException as e:
+            if fifo_fd >= 0:
+                os.close(fifo_fd)
+            launch.kill_and_reap(process)
+            process.close_parent_streams()
+            self._undo_start()
+            if isinstance(e, LibcontainerError | KeyboardInterrupt):
+                raise
+            if isinstance(e, OSError):
+                raise ProcessStartError(f"starting container {self.id}: {e}") from e
+            raise
+        finally:
+            if sock is not None:
+                sock.close()
+
+    def _undo_start(self) -> None:
+        """After a failed start: back to a clean *stopped* container (dir kept, as created)."""
+        self._state = None
+        self._init = None
+        with contextlib.suppress(FileNotFoundError):
+            (self.root / EXEC_FIFO).unlink()
+        with contextlib.suppress(FileNotFoundError):
+            (self.root / "state.json").unlink()
+        if self._manager is not None:
+            self._kill_cgroup_processes()
+            with contextlib.suppress(Exception):
+                self._manager.destroy()
+
+    def _record_state(self, pid: int) -> None:
+        from libcontainer.configs import Timestamp
+
+        started = start_time(pid)
+        if started is None:
+            raise ProcessStartError("container init exited before it was ready")
+        namespace_paths = {t: f"/proc/{pid}/ns/{t.file_name}" for t in NamespaceType}
+        for ns in self.config.namespaces:
+            if ns.path:
+                namespace_paths[ns.type] = ns.path
+        descriptors = []
+        for fd in range(3):
+            try:
+                descriptors.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                descriptors.append("/dev/null")
+        self._state = State(
+            id=self.id,
+            init_process_pid=pid,
+            init_process_start=started,
+            created=Timestamp.now(),
+            config=self.config,
+            rootless=self.config.rootless_euid,
+            cgroup_paths=self._manager.get_paths() if self._manager else {},
+            namespace_paths={
+                t: namespace_paths[t] for t in sorted(namespace_paths, key=lambda x: x.value)
+            },
+            external_descriptors=tuple(descriptors),
+        )
+        self._store.save(self._state)
+
+    def _start_setns(self, process: Process) -> None:
+        ctx = self._ctx()
+        state = self.state()
+        sock = launch.spawn(
+            ctx,
+            process,
+            "setns",
+            lambda p: launch.clone_request_for_setns(ctx, p, state.namespace_paths),
+        )
+        try:
+            assert process.pid is not None
+            launch.write_oom_score_adj(process.pid, self.config.oom_score_adj)
+            if self._manager is not None:
+                self._manager.apply(process.pid)
+            launch.set_rlimits(process.pid, process.rlimits or self.config.rlimits)
+            launch.converse(sock, process)
+        except BaseException:
+            launch.kill_and_reap(process)
+            process.close_parent_streams()
+            raise
+        finally:
+            sock.close()
+
+    def exec(self, timeout: float | None = None) -> None:
+        """Release the init waiting on exec.fifo so it execs the user's program (runc start)."""
+        with self._lock:
+            if self.status() != Status.CREATED:
+                raise ContainerNotRunningError(f"container {self.id} is not in created state")
+            self._release_fifo(timeout)
+            if self.config.hooks.poststart:
+                state = hook_state(self.id, "running", self.state().init_process_pid,
+                                   self.config.labels, self.config.version)
+                try:
+                    run_hooks("poststart", self.config.hooks.poststart, state)
+                except LibcontainerError:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(self.state().init_process_pid, signal_mod.SIGKILL)
+                    raise
+
+    def _release_fifo(self, timeout: float | None) -> None:
+        path = self.root / EXEC_FIFO
+        # Non-blocking open never waits for the writer; then poll, checking that the init
+        # is still alive so a dead init cannot make us wait forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                ready, _, _ = select.select([fd], [], [], 0.05)
+                if ready:
+                    try:
+                        data = os.read(fd, 1)
+                    except BlockingIOError:
+                        data = None
+                    if data:
+                        break
+                if not self._init_alive():
+                    raise ProcessStartError("container init exited before it was started")
+                if deadline is not None and time.monotonic() > deadline:
+                    raise ProcessStartError("timed out waiting for the container init")
+        finally:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+    # -- signals, pause, destroy ------------------------------------------------------------
+
+    def signal(self, sig: int, all: bool = False) -> None:  # noqa: A002 - runc's name
+        """Send ``sig`` to the init, or with ``all`` to every process in the container."""
+        status = self.status()
+        if status == Status.STOPPED:
+            raise ContainerNotRunningError(f"container {self.id} is not running")
+        if all and self._manager is not None:
+            self._signal_all(sig)
+            return
+        os.kill(self.state().init_process_pid, sig)
+
+    def _signal_all(self, sig: int) -> None:
+        assert self._manager is not None
+        frozen = False
+        if sig == signal_mod.SIGKILL:
+            # Freeze first so nothing forks away between listing and killing (runc does).
+            with contextlib.suppress(Exception):
+                self._manager.freeze(FreezerState.FROZEN)
+                frozen = True
+        try:
+            for pid in self._manager.get_all_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+        finally:
+            if frozen:
+                with contextlib.suppress(Exception):
+                    self._manager.freeze(FreezerState.THAWED)
+
+    def pause(self) -> None:
+        """Freeze every process in the container."""
+        status = self.status()
+        if status not in (Status.RUNNING, Status.CREATED):
+            raise ContainerNotRunningError(f"container {self.id} is not running")
+        assert self._manager is not None, "pause needs a cgroup manager"
+        self._manager.freeze(FreezerState.FROZEN)
+
+    def resume(self) -> None:
+        """Thaw a paused container."""
+        if self.status() != Status.PAUSED:
+            raise ContainerNotPausedError(f"container {self.id} is not paused")
+        assert self._manager is not None
+        self._manager.freeze(FreezerState.THAWED)
+
+    def set(self, config: Config) -> None:
+        """Change the cgroup resources of a running container (runc update)."""
+        if self._manager is None or config.cgroups is None:
+            return
+        self._manager.set(config.cgroups.resources)
+        self.config = config
+        if self._state is not None:
+            import attrs
+
+            self._state = attrs.evolve(self._state, config=config)
+            self._store.save(self._state)
+
+    def stats(self) -> Any:
+        """Cgroup statistics (libcontainer.cgroups.Stats)."""
+        if self._manager is None:
+            raise ContainerNotRunningError("container has no cgroups")
+        return self._manager.get_stats()
+
+    def destroy(self) -> None:
+        """Kill every process, remove cgroups and the state dir, run poststop hooks.
+
+        Safe to call more than once, and on a container that never started.
+        """
+        with self._lock:
+            existed = self._store.exists(self.id)
+            ran = self._state is not None
+            self._kill_init()
+            if self._manager is not None:
+                self._kill_cgroup_processes()
+                self._manager.destroy()
+            self._store.remove(self.id)
+            if existed and ran and self.config.hooks.poststop:
+                state = hook_state(self.id, "stopped", 0, self.config.labels,
+                                   self.config.version)
+                self._state = None
+                run_hooks("poststop", self.config.hooks.poststop, state)
+            self._state = None
+
+    def _kill_init(self) -> None:
+        st = self._state
+        if st is None:
+            return
+        if self._init_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(st.init_process_pid, signal_mod.SIGKILL)
+        if self._init is not None:
+            self._init.wait()
+        else:
+            _wait_gone(st.init_process_pid, st.init_process_start)
+
+    def _kill_cgroup_processes(self, timeout: float = 5.0) -> None:
+        """Kill what is left in the cgroups (containers without their own PID namespace)."""
+        assert self._manager is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                pids = self._manager.get_all_pids()
+            except Exception:  # noqa: BLE001 - cgroup already gone
+                return
+            if not pids:
+                return
+            self._signal_all(signal_mod.SIGKILL)
+            for pid in pids:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(pid, os.WNOHANG)
+            if time.monotonic() > deadline:
+                log.warning("container %s: processes %s did not die", self.id, pids)
+                return
+            time.sleep(0.005)
+
+
+def _wait_gone(pid: int, started: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while is_alive(pid, started) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.002)
+
+
+def load_container(
+    store: StateStore, container_id: str, spawner: Spawner, **kwargs: Any
+) -> Container:
+    """A Container from its state.json (for Factory.load)."""
+    from libcontainer.cgroups import new_manager
+
+    try:
+        state = store.load(container_id)
+    except ContainerNotExistsError:
+        raise
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            raise ContainerNotExistsError(f"container {container_id} does not exist") from None
+        raise
+    config = state.config
+    manager = (
+        new_manager(config.cgroups, paths=dict(state.cgroup_paths))
+        if config.cgroups is not None
+        else None
+    )
+    return Container(container_id, config, store, manager, spawner, state=state, **kwargs)
+
+
+__all__ = ["EXEC_FIFO", "Container", "load_container"]

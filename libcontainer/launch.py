@@ -1,0 +1,249 @@
+"""The parent's side of starting a container process (runc's initProcess / setnsProcess).
+
+Builds the bootstrap message, has the spawner clone the process, puts it in the cgroups,
+then answers the init's typed messages until it reports success (by closing the channel)
+or an error. On any failure the process is killed and reaped before the error is raised;
+the caller (the container) undoes the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from libcontainer import sync
+from libcontainer.cgroups import Manager
+from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit
+from libcontainer.console import send_console
+from libcontainer.errors import ProcessStartError
+from libcontainer.init.payload import FdLayout, InitPayload
+from libcontainer.process import Process
+from libcontainer.spawner import Spawner, SpawnRequest
+
+# NAMESPACE_ORDER without user (handled by the handshake) and cgroup (unshared by the init
+# after it has been put into its cgroup, so the cgroup namespace is rooted there).
+_UNSHARED_BY_STAGE1 = (
+    NamespaceType.NEWIPC,
+    NamespaceType.NEWUTS,
+    NamespaceType.NEWNET,
+    NamespaceType.NEWPID,
+    NamespaceType.NEWNS,
+)
+
+
+@dataclass
+class LaunchContext:
+    """What the parent needs to start one process in a container."""
+
+    container_id: str
+    config: Config
+    bundle: str
+    manager: Manager | None
+    spawner: Spawner
+    newuidmap: str | None = None
+    newgidmap: str | None = None
+
+
+def _id_maps_needed(config: Config) -> bool:
+    return any(ns.type == NamespaceType.NEWUSER and not ns.path for ns in config.namespaces)
+
+
+def host_root_ids(config: Config) -> tuple[int, int]:
+    """The host uid/gid that container root maps to (0/0 without a user namespace)."""
+    return _host_id(config.uid_mappings, 0), _host_id(config.gid_mappings, 0)
+
+
+def _host_id(maps: tuple[IDMap, ...], cid: int) -> int:
+    for m in maps:
+        if m.container_id <= cid < m.container_id + m.size:
+            return m.host_id + cid - m.container_id
+    return cid if not maps else 65534
+
+
+def clone_request_for_init(ctx: LaunchContext, payload: InitPayload) -> SpawnRequest:
+    """Namespaces to create and join for a new container's init."""
+    config = ctx.config
+    flags = 0
+    join: list[tuple[str, int]] = []
+    for ns in config.namespaces:
+        if ns.path:
+            join.append((ns.path, ns.type.clone_flag))
+        elif ns.type in _UNSHARED_BY_STAGE1 or ns.type == NamespaceType.NEWUSER:
+            flags |= ns.type.clone_flag
+    userns = any(ns.type == NamespaceType.NEWUSER for ns in config.namespaces)
+    return SpawnRequest(
+        payload=payload,
+        clone_flags=flags,
+        join=tuple(join),
+        uid_mappings=config.uid_mappings if _id_maps_needed(config) else (),
+        gid_mappings=config.gid_mappings if _id_maps_needed(config) else (),
+        setgroups_deny=config.rootless_euid,
+        become_root=userns,
+        newuidmap=ctx.newuidmap,
+        newgidmap=ctx.newgidmap,
+    )
+
+
+def clone_request_for_setns(
+    ctx: LaunchContext, payload: InitPayload, namespace_paths: Mapping[NamespaceType, str]
+) -> SpawnRequest:
+    """Join every namespace the container was configured with (runc orderNamespacePaths)."""
+    join: list[tuple[str, int]] = []
+    for ns in ctx.config.namespaces:
+        path = namespace_paths.get(ns.type) or ns.path
+        if path:
+            join.append((path, ns.type.clone_flag))
+    userns = any(ns.type == NamespaceType.NEWUSER for ns in ctx.config.namespaces)
+    return SpawnRequest(payload=payload, clone_flags=0, join=tuple(join), become_root=userns)
+
+
+@contextlib.contextmanager
+def _channel() -> Iterator[tuple[socket.socket, socket.socket]]:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        yield ours, theirs
+    finally:
+        theirs.close()
+
+
+def spawn(
+    ctx: LaunchContext,
+    process: Process,
+    kind: str,
+    make_request: Callable[[InitPayload], SpawnRequest],
+    fifo_fd: int | None = None,
+) -> socket.socket:
+    """Clone the process; returns our end of its channel. The process is attached on return."""
+    config = ctx.config
+    stdio = process.child_stdio()
+    with _channel() as (ours, theirs):
+        fds = [theirs.fileno(), *stdio, *process.pass_fds]
+        extra_start = 4
+        layout = FdLayout(
+            sync=0,
+            stdio=(1, 2, 3),
+            extra=tuple(range(extra_start, extra_start + len(process.pass_fds))),
+            fifo=len(fds) if fifo_fd is not None else None,
+        )
+        if fifo_fd is not None:
+            fds.append(fifo_fd)
+        payload = InitPayload(
+            kind="standard" if kind == "standard" else "setns",
+            container_id=ctx.container_id,
+            config=config,
+            process=process.spec(),
+            fds=layout,
+            bundle=ctx.bundle,
+            unshare_cgroupns=kind == "standard"
+            and any(ns.type == NamespaceType.NEWCGROUP and not ns.path for ns in config.namespaces),
+        )
+        try:
+            result = ctx.spawner.spawn(make_request(payload), fds)
+        finally:
+            process.close_child_fds()
+    if result.stage1_pid:
+        _reap(result.stage1_pid)
+    if result.error or not result.pid:
+        ours.close()
+        process.close_parent_streams()
+        raise ProcessStartError(result.error or "container process was not created")
+    process.attach(result.pid)
+    return ours
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def set_rlimits(pid: int, rlimits: tuple[Rlimit, ...]) -> None:
+    """Set rlimits from outside (a process in a user namespace could not raise them)."""
+    for rl in rlimits:
+        try:
+            resource.prlimit(pid, rl.type, (rl.soft, rl.hard))
+        except (OSError, ValueError) as e:
+            name = _RLIMIT_NAMES.get(rl.type, str(rl.type))
+            hard_now = resource.prlimit(pid, rl.type)[1] if isinstance(e, OSError) else None
+            hint = (
+                f" (the hard limit is {hard_now} and this process cannot raise it: "
+                "CAP_SYS_RESOURCE is not in its bounding set)"
+                if hard_now is not None and rl.hard > hard_now >= 0
+                else ""
+            )
+            raise ProcessStartError(
+                f"error setting rlimit {name} to soft={rl.soft} hard={rl.hard}: {e}{hint}"
+            ) from None
+
+
+_RLIMIT_NAMES = {
+    getattr(resource, n): n for n in dir(resource) if n.startswith("RLIMIT_")
+}
+
+
+def write_oom_score_adj(pid: int, value: int | None) -> None:
+    """Set the process's oom_score_adj (before it can lose the right to)."""
+    if value is None:
+        return
+    with open(f"/proc/{pid}/oom_score_adj", "w") as f:
+        f.write(str(value))
+
+
+def kill_and_reap(process: Process) -> None:
+    """SIGKILL a half-started process and wait for it."""
+    if process.pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        process.wait()
+
+
+def converse(
+    sock: socket.socket,
+    process: Process,
+    *,
+    on_hooks: Callable[[], None] | None = None,
+    on_ready: Callable[[], None] | None = None,
+    expect_alive: bool = False,
+) -> None:
+    """Answer the init until it closes the channel (success) or reports an error.
+
+    ``expect_alive``: a standard init closes the channel and then waits on exec.fifo, so
+    finding it dead at that point means it crashed without a word.
+    """
+    sync.send(sock, sync.Go())
+    while True:
+        msg, fds = sync.recv(sock)
+        if msg is None:
+            if expect_alive and process.poll() is not None:
+                raise ProcessStartError(
+                    f"container process exited during setup (status {process.returncode})"
+                )
+            return
+        if isinstance(msg, sync.Error):
+            raise ProcessStartError(msg.message)
+        if isinstance(msg, sync.RunHooks):
+            if on_hooks:
+                on_hooks()
+            sync.send(sock, sync.HooksDone())
+        elif isinstance(msg, sync.Console):
+            if not fds:
+                raise ProcessStartError("console message without a pty")
+            if process.console_socket:
+                try:
+                    send_console(process.console_socket, fds[0])
+                finally:
+                    os.close(fds[0])
+            else:
+                process.set_console(fds[0])
+        elif isinstance(msg, sync.Ready):
+            if on_ready:
+                on_ready()
+            sync.send(sock, sync.Go())
+        else:
+            raise ProcessStartError(f"unexpected {msg.kind!r} message from container process")
