@@ -1,16 +1,44 @@
-"""Validation of a :class:`~libcontainer.configs.Config` (runc's ``configs/validate``)."""
+"""Validation of a :class:`~libcontainer.configs.Config` (runc's ``configs/validate``).
+
+:func:`validate` runs runc 1.1's checks, in runc's order, plus a few that runc leaves to
+the kernel or to ``specconv`` (namespace files of the right type, seccomp and rlimit values,
+device nodes). The first failure is raised as a :class:`~libcontainer.errors.ConfigError`
+whose ``field`` names the offending attribute (``mounts[2].destination``) and whose
+``value`` is the bad value.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from ..config import Config
+from . import checks, namespaces
+from .host import HostFeatures
 
 __all__ = ["HostFeatures", "validate"]
 
+_CHECKS = (
+    checks.cgroups,
+    checks.rootfs,
+    checks.network,
+    checks.uts,
+    checks.security,
+    namespaces.namespaces,
+    namespaces.sysctl,
+    checks.intel_rdt,
+    namespaces.rootless_euid,
+    checks.mounts,
+    checks.devices,
+    checks.seccomp,
+    checks.process,
+)
 
-class HostFeatures:
-    """What the host supports (placeholder until the validator lands)."""
 
+def validate(config: Config, *, host: HostFeatures | None = None) -> None:
+    """Raise :class:`~libcontainer.errors.ConfigError` if ``config`` cannot be run here.
 
-def validate(config: Any, *, host: HostFeatures | None = None) -> None:
-    """Validate ``config`` (not implemented yet)."""
-    raise NotImplementedError("configs.validate is being written")
+    ``host`` describes what the host supports; by default it is probed
+    (:meth:`HostFeatures.detect`). Namespace paths and the rootfs are checked on the real
+    filesystem.
+    """
+    features = host if host is not None else HostFeatures.detect()
+    for check in _CHECKS:
+        check(config, features)
