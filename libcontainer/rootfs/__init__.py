@@ -4,9 +4,9 @@ The port of runc 1.1's ``rootfs_linux.go``. It runs in the container's init proc
 container's new mount namespace, as root, before the user's program is exec'd:
 
 1. :func:`prepare_rootfs` (before the pivot; calls back ``run_hooks`` just before it),
-2. :func:`mount_console`, :func:`apply_readonly_paths`, :func:`apply_masked_paths`
-   (after the pivot, in the order the init chooses; runc: console, then these),
-3. :func:`finalize_rootfs`.
+2. :func:`mount_console` if the container has a console (after the pivot),
+3. :func:`finalize_rootfs`,
+4. :func:`apply_readonly_paths`, then :func:`apply_masked_paths` (runc's order).
 
 Every path inside the rootfs is resolved as if the rootfs were ``/`` (:mod:`.securejoin`)
 and every mount is made onto a target opened and verified first, so a hostile image

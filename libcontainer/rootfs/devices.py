@@ -19,6 +19,7 @@ from libcontainer.system import MS_BIND
 
 from .mountops import MountContext, fail, mount_in_root
 from .securejoin import (
+    clean_path,
     create_file_in_root,
     mkdir_all_in_root_fd,
     secure_join,
@@ -74,7 +75,7 @@ def create_devices(ctx: MountContext, devices: Sequence[Device], *, bind: bool) 
     (:func:`setup_ptmx`). Devices without a path only exist for cgroup rules.
     """
     for node in devices:
-        if not node.path or os.path.normpath("/" + node.path) == "/dev/ptmx":
+        if not node.path or clean_path(node.path) == "/dev/ptmx":
             continue
         create_device_node(ctx, node, bind=bind)
 

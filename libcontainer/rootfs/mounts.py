@@ -37,6 +37,7 @@ from .mountops import (
     remount_bind,
 )
 from .securejoin import (
+    clean_path,
     create_file_in_root,
     mkdir_all_in_root,
     procfd,
@@ -70,11 +71,6 @@ _VALID_PROC_MOUNTS = (
     "/proc/net/dev",
     "/proc/sys/kernel/ns_last_pid",
 )
-
-
-def clean_path(path: str) -> str:
-    """``path`` as a clean absolute path (runc's ``utils.CleanPath`` for container paths)."""
-    return os.path.normpath("/" + path)
 
 
 def mount_mqueue(ctx: MountContext, m: Mount) -> None:

@@ -29,6 +29,7 @@ from libcontainer.system import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, Syscalls
 
 __all__ = [
     "MAX_SYMLINKS",
+    "clean_path",
     "create_file_in_root",
     "fd_path",
     "mkdir_all_in_root",
@@ -60,6 +61,15 @@ def fd_path(fd: int) -> str:
     return f"/proc/self/fd/{fd}"
 
 
+def clean_path(path: str) -> str:
+    """``path`` as a clean absolute path: ``..`` resolved lexically, one leading slash.
+
+    (runc's ``utils.CleanPath``; ``os.path.normpath`` alone keeps a leading ``//``.)
+    """
+    path = os.path.normpath("/" + path)
+    return "/" + path.lstrip("/")
+
+
 def strip_root(root: str, path: str) -> str:
     """``path`` relative to the container root, as an absolute container path.
 
@@ -67,7 +77,7 @@ def strip_root(root: str, path: str) -> str:
     (``stripRoot``) so the path is always resolved from the container's ``/``.
     """
     root = os.path.normpath(root)
-    path = os.path.normpath("/" + path)
+    path = clean_path(path)
     if root == "/":
         return path
     if path == root:
