@@ -29,7 +29,7 @@ _MSG = struct.Struct("ii200s")
 _MSG_USERMAP, _MSG_CHILD, _MSG_ERROR, _MSG_USERMAP_ACK = 1, 2, 3, 4
 
 
-def _preload() -> None:
+def preload() -> None:
     """Import everything a container process runs, while we still see the host's files."""
     import codecs
 
@@ -65,7 +65,7 @@ def _write_maps(pid: int, req: SpawnRequest) -> None:
                 f.write(_map_text(maps))
 
 
-def _serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnResult:
+def serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnResult:
     joins: list[tuple[int, int]] = []
     try:
         for path, nstype in req.join:
@@ -128,7 +128,7 @@ def _run_stage2(req: SpawnRequest, fds: list[int]) -> None:
 
 def main(ctl_fd: int) -> None:
     """Serve spawn requests on ``ctl_fd`` until the caller closes it."""
-    _preload()
+    preload()
     ctl = socket.socket(fileno=ctl_fd)
     while True:
         try:
@@ -139,7 +139,7 @@ def main(ctl_fd: int) -> None:
             os._exit(0)
         assert isinstance(obj, SpawnRequest)
         try:
-            result = _serve_one(ctl, obj, fds)
+            result = serve_one(ctl, obj, fds)
         except Exception as e:  # noqa: BLE001 - report, keep serving
             result = SpawnResult(error=f"spawner: {e}")
         for fd in fds:
