@@ -1,8 +1,9 @@
 """Reading and writing cgroupfs control files (runc's ``cgroups.WriteFile`` and ``fscommon``).
 
-Every file access of the cgroup drivers goes through :func:`read_file`, :func:`write_file` and
-:func:`mkdir`, so a failure always names the file (and the value, for a write), and unit tests
-can wrap these three to record writes or emulate what the kernel does on ``mkdir``.
+Every file access of the cgroup drivers goes through :func:`read_file`, :func:`write_file`,
+:func:`mkdir` and :func:`rmdir`, so a failure always names the file (and the value, for a
+write), and unit tests can wrap the last three to record writes and emulate what the kernel
+does (control files appear on ``mkdir`` and vanish on ``rmdir``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "read_lines",
     "read_string",
     "read_uint",
+    "rmdir",
     "write_file",
 ]
 
@@ -186,6 +188,21 @@ def mkdir(path: str) -> bool:
             f"failed to create cgroup {path}: {exc.strerror}", path=path, errno=exc.errno
         ) from exc
     return True
+
+
+def rmdir(path: str) -> None:
+    """Remove one cgroup directory (its control files go with it); absent is fine.
+
+    Fails with EBUSY while processes are in it and ENOTEMPTY while it has sub-cgroups.
+    """
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CgroupFileError(
+            f"failed to remove cgroup {path}: {exc.strerror}", path=path, errno=exc.errno
+        ) from exc
 
 
 def if_exists(read: Callable[[str, str], _T], directory: str, name: str) -> _T | None:

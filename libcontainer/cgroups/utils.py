@@ -7,7 +7,6 @@ whether we run in a user namespace).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
@@ -110,24 +109,17 @@ def get_all_pids(directory: str) -> list[int]:
     return pids
 
 
-def _rmdir(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.rmdir(path)
-
-
 def remove_path(path: str) -> None:
     """Remove the cgroup at ``path`` and its sub-cgroups, deepest first.
 
     A cgroup directory is never empty (the kernel's control files are in it), yet ``rmdir``
     removes it as long as it has no sub-cgroups and no processes; so only directories are
-    walked. Raises :class:`OSError` from the failing ``rmdir``.
+    walked. Raises :class:`CgroupFileError` from the failing ``rmdir``.
     """
     try:
-        os.rmdir(path)
+        fscommon.rmdir(path)
         return
-    except FileNotFoundError:
-        return
-    except OSError:
+    except CgroupFileError:
         pass
     try:
         entries = list(os.scandir(path))
@@ -136,7 +128,7 @@ def remove_path(path: str) -> None:
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
             remove_path(entry.path)
-    _rmdir(path)
+    fscommon.rmdir(path)
 
 
 def remove_paths(paths: Mapping[str, str]) -> None:
@@ -155,7 +147,7 @@ def remove_paths(paths: Mapping[str, str]) -> None:
         for name, path in list(remaining.items()):
             try:
                 remove_path(path)
-            except OSError as exc:
+            except CgroupFileError as exc:
                 if attempt == 0:
                     log.warning("failed to remove cgroup %s (will retry): %s", path, exc)
                 elif attempt == retries - 1:

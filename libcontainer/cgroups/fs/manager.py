@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from libcontainer.cgroups import utils
+from libcontainer.cgroups import fscommon, utils
 from libcontainer.cgroups.fs import freezer
 from libcontainer.cgroups.fs.blkio import BlkioGroup
 from libcontainer.cgroups.fs.cpu import CpuGroup
@@ -240,12 +240,10 @@ class FsManager:
             utils.remove_paths(self._paths)
             for directory in reversed(self._created):
                 try:
-                    os.rmdir(directory)
-                except FileNotFoundError:
-                    pass
-                except OSError as exc:
+                    fscommon.rmdir(directory)
+                except CgroupFileError as exc:
                     # A shared parent (another container still below it) stays.
-                    log.debug("leaving cgroup parent %s: %s", directory, exc.strerror)
+                    log.debug("leaving cgroup parent %s: %s", directory, exc)
             self._created.clear()
 
     def oom_kill_count(self) -> int:

@@ -1,14 +1,16 @@
 """A fake cgroup v1 filesystem in a temporary directory, for the unit tests.
 
 It lays out one directory per hierarchy with the control files a kernel would show, writes
-the matching mountinfo and ``/proc/self/cgroup`` text, and wraps the driver's three file
-primitives (``fscommon.write_file``, ``fscommon.mkdir``) so that it can record every write
-and react as the kernel would: control files appear on ``mkdir``, ``devices.list`` follows
+the matching mountinfo and ``/proc/self/cgroup`` text, and wraps the driver's file
+primitives (``fscommon.write_file``, ``mkdir``, ``rmdir``) so that it can record every write
+and react as the kernel would: control files appear on ``mkdir`` and vanish on ``rmdir``
+(which is refused while tasks are in the cgroup), ``devices.list`` follows
 ``devices.allow``/``devices.deny``, ``cgroup.procs`` accumulates pids.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -146,6 +148,7 @@ class FakeCgroupfs:
         self.fail: dict[str, int] = {}
         self._real_write: Callable[[str, str, str], None] = fscommon.write_file
         self._real_mkdir: Callable[[str], bool] = fscommon.mkdir
+        self._real_rmdir: Callable[[str], None] = fscommon.rmdir
         for controller in self.controllers:
             mount = self.mountpoint(controller)
             mount.mkdir(parents=True)
@@ -229,6 +232,12 @@ class FakeCgroupfs:
         """File names written, in order (basename only)."""
         return [os.path.basename(path) for path, _ in self.writes]
 
+    def exit(self, pid: int) -> None:
+        """The process ``pid`` ended: it leaves every cgroup.procs."""
+        for procs in self.root.rglob("cgroup.procs"):
+            kept = [line for line in procs.read_text().splitlines() if line != str(pid)]
+            procs.write_text("".join(line + "\n" for line in kept))
+
     # -- the wrapped primitives ----------------------------------------------------------
 
     def write_file(self, directory: str, name: str, data: str) -> None:
@@ -263,6 +272,21 @@ class FakeCgroupfs:
         if created:
             self._populate(Path(path), self._controller_of(path), is_root=False)
         return created
+
+    def rmdir(self, path: str) -> None:
+        """Remove a cgroup like the kernel: control files go too; busy if tasks are in it."""
+        directory = Path(path)
+        if directory.is_dir() and not any(p.is_dir() for p in directory.iterdir()):
+            procs = directory / "cgroup.procs"
+            if procs.exists() and procs.read_text().strip():
+                raise fscommon.CgroupFileError(
+                    f"failed to remove cgroup {path}: Device or resource busy",
+                    path=path,
+                    errno=errno.EBUSY,
+                )
+            for child in directory.iterdir():
+                child.unlink()
+        self._real_rmdir(path)
 
     def _devices_update(self, directory: Path, line: str, *, allow: bool) -> None:
         """A small model of the kernel's exception list, independent of the emulator."""

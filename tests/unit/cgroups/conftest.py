@@ -17,4 +17,5 @@ def fakefs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCgro
     fake = FakeCgroupfs(tmp_path / "cgroup")
     monkeypatch.setattr(fscommon, "write_file", fake.write_file)
     monkeypatch.setattr(fscommon, "mkdir", fake.mkdir)
+    monkeypatch.setattr(fscommon, "rmdir", fake.rmdir)
     yield fake
