@@ -236,3 +236,12 @@ def test_legacy_values_set_in_python_are_not_lost() -> None:
 def test_map_keys_are_sorted_like_go() -> None:
     d = config_to_dict(Config(sysctl={"z.b": "1", "a.b": "2"}))
     assert list(d["sysctl"]) == ["a.b", "z.b"]
+
+
+def test_missing_required_key_names_the_object() -> None:
+    data = _config_dict()
+    data["namespaces"][2] = {"path": ""}
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(data)
+    assert info.value.field == "namespaces[2]"
+    assert "type" in str(info.value)
