@@ -277,7 +277,12 @@ def rootfd_name(fd: int) -> str:
 
 
 def _open_fallback(root: str, rel: str, flags: int, follow: bool) -> int:
-    joined = secure_join(root, rel)
+    parent, name = os.path.split(rel)
+    if follow or name in ("", "."):
+        joined = secure_join(root, rel)
+    else:
+        # The last component is opened as it is (O_NOFOLLOW): resolve only its parent.
+        joined = os.path.join(secure_join(root, parent), name)
     try:
         # O_NOFOLLOW even when following: secure_join already resolved every symlink, so
         # one found now was swapped in after it and must not be trusted.
