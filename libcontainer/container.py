@@ -137,6 +137,8 @@ class Container:
         if self._manager is None:
             st = self._state
             return [st.init_process_pid] if st and self._init_alive() else []
+        if not self._manager.exists():
+            return []
         return self._manager.get_all_pids()
 
     # -- start / exec / run ---------------------------------------------------------------
@@ -183,6 +185,9 @@ class Container:
         sock = None
         try:
             os.mkfifo(fifo_path, 0o622)
+            # Any user the container runs as must be able to open it for writing; the
+            # umask would have taken those bits away.
+            os.chmod(fifo_path, 0o622)
             os.chown(fifo_path, uid, gid)
             fifo_fd = os.open(fifo_path, os.O_PATH | os.O_CLOEXEC)
             sock = launch.spawn(

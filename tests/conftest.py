@@ -167,6 +167,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if the tests left anything behind on the machine."""
     if os.environ.get("PYLIBCONTAINER_SKIP_LEAK_CHECK"):
         return
+    if "libcontainer.spawner" in sys.modules:
+        # The spawner helper lives as long as the process; stop it so it is not counted.
+        sys.modules["libcontainer.spawner"].close_default_spawner()
     problems: list[str] = []
     mounts = _our_mounts()
     if mounts:

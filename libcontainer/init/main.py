@@ -53,4 +53,9 @@ def _report(sock: socket.socket, e: BaseException) -> None:
     try:
         sync.send(sock, sync.Error(message=message))
     except OSError:
-        pass
+        # The channel is closed once creation has succeeded (e.g. we failed while waiting
+        # on exec.fifo): the container's stderr is the only place left to say why.
+        try:
+            os.write(2, f"container init: {message}\n".encode())
+        except OSError:
+            pass

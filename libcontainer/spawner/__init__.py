@@ -1,7 +1,7 @@
 """The spawner: a warm helper process that clones container processes (see server.py)."""
 
-from .client import Spawner, default_spawner
+from .client import Spawner, close_default_spawner, default_spawner
 from .fork import ForkSpawner
 from .protocol import SpawnRequest, SpawnResult
 
-__all__ = ["ForkSpawner", "SpawnRequest", "SpawnResult", "Spawner", "default_spawner"]
+__all__ = ["ForkSpawner", "SpawnRequest", "SpawnResult", "Spawner", "close_default_spawner", "default_spawner"]

@@ -110,6 +110,15 @@ def default_spawner() -> Spawner:
         return _DEFAULT
 
 
+def close_default_spawner() -> None:
+    """Stop the process-wide spawner now (it also goes away when this process exits)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        spawner, _DEFAULT = _DEFAULT, None
+    if spawner is not None:
+        spawner.close()
+
+
 def _forget_after_fork() -> None:
     # A forked child must not share its parent's helper (the socket would interleave).
     global _DEFAULT

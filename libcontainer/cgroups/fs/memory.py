@@ -46,6 +46,10 @@ class MemoryGroup:
 
         Kernel memory limits are not set: runc 1.1 ignores them (deprecated in the kernel).
         """
+        if resources.kernel_memory or resources.kernel_memory_tcp:
+            log.warning(
+                "kernel memory limits are ignored: the kernel deprecated them (as runc 1.1)"
+            )
         _set_memory_and_swap(path, resources.memory, resources.memory_swap)
         if resources.memory_reservation:
             fscommon.write_file(
