@@ -8,7 +8,6 @@ import pytest
 from cgroupfs_fake import FakeCgroupfs
 
 from libcontainer.cgroups import fscommon
-from libcontainer.cgroups.fs import freezer as freezer_mod
 from libcontainer.cgroups.fs.blkio import BlkioGroup
 from libcontainer.cgroups.fs.cpu import CpuGroup
 from libcontainer.cgroups.fs.cpuset import CpusetGroup
@@ -19,6 +18,7 @@ from libcontainer.cgroups.fs.memory import MemoryGroup
 from libcontainer.cgroups.fs.net import NetClsGroup, NetPrioGroup
 from libcontainer.cgroups.fs.pids import PidsGroup
 from libcontainer.cgroups.fs.rdma import RdmaGroup
+from libcontainer.cgroups.fs.subsystem import Subsystem
 from libcontainer.cgroups.fscommon import CgroupFileError
 from libcontainer.configs import (
     DeviceRule,
@@ -46,7 +46,7 @@ def rel(fake: FakeCgroupfs, controller: str, file: str) -> str:
 
 def test_zero_values_touch_nothing(fakefs: FakeCgroupfs) -> None:
     empty = Resources()
-    for group, controller in [
+    groups: list[tuple[Subsystem, str]] = [
         (CpusetGroup(), "cpuset"),
         (MemoryGroup(), "memory"),
         (CpuGroup(), "cpu"),
@@ -57,7 +57,8 @@ def test_zero_values_touch_nothing(fakefs: FakeCgroupfs) -> None:
         (NetPrioGroup(), "net_prio"),
         (RdmaGroup(), "rdma"),
         (FreezerGroup(), "freezer"),
-    ]:
+    ]
+    for group, controller in groups:
         group.set(cgroup_dir(fakefs, controller), empty)
     assert fakefs.writes == []
 
@@ -126,6 +127,12 @@ def test_memory_limit_below_usage(fakefs: FakeCgroupfs) -> None:
         match=r"unable to set memory limit to 4096 \(current usage: 5000, peak usage: 7000\)",
     ):
         MemoryGroup().set(path, Resources(memory=4096))
+
+
+def test_kernel_memory_is_ignored(fakefs: FakeCgroupfs, caplog: pytest.LogCaptureFixture) -> None:
+    MemoryGroup().set(cgroup_dir(fakefs, "memory"), Resources(kernel_memory=1 << 20))
+    assert fakefs.writes == []
+    assert "kernel memory limits are ignored" in caplog.text
 
 
 @pytest.mark.parametrize("swappiness", [None, -1])
@@ -197,7 +204,7 @@ def test_cpu_period_refused_is_retried_after_quota(
 ) -> None:
     path = cgroup_dir(fakefs, "cpu")
 
-    refused = []
+    refused: list[str] = []
 
     def once_einval(directory: str, name: str, data: str) -> None:
         if name == "cpu.cfs_period_us" and not refused:
@@ -380,7 +387,7 @@ def test_freezer_polls_until_frozen(fakefs: FakeCgroupfs, monkeypatch: pytest.Mo
     monkeypatch.setattr(
         fscommon, "read_string", lambda d, n: next(states) if n == "freezer.state" else "0"
     )
-    monkeypatch.setattr(freezer_mod.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("libcontainer.cgroups.fs.freezer.time.sleep", lambda _s: None)
     freeze(path, FreezerState.FROZEN)
     assert fakefs.writes_to("freezer.state") == ["FROZEN"] * 3
 
@@ -389,7 +396,7 @@ def test_freezer_stuck_thaws_back(fakefs: FakeCgroupfs, monkeypatch: pytest.Monk
     path = cgroup_dir(fakefs, "freezer")
 
     monkeypatch.setattr(fscommon, "read_string", lambda d, n: "FREEZING")
-    monkeypatch.setattr(freezer_mod.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("libcontainer.cgroups.fs.freezer.time.sleep", lambda _s: None)
     with pytest.raises(CgroupError, match=r"unable to freeze .* stayed FREEZING"):
         freeze(path, FreezerState.FROZEN)
     written = fakefs.writes_to("freezer.state")

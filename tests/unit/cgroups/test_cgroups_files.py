@@ -113,7 +113,7 @@ def test_write_cgroup_proc_retries_einval(monkeypatch: pytest.MonkeyPatch) -> No
             raise CgroupFileError("EINVAL", path=name, value=data, errno=errno.EINVAL)
 
     monkeypatch.setattr(fscommon, "write_file", flaky)
-    monkeypatch.setattr(utils.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("libcontainer.cgroups.utils.time.sleep", lambda _s: None)
     utils.write_cgroup_proc("/cg", 42)
     assert calls == ["42", "42", "42"]
 
@@ -126,7 +126,7 @@ def test_write_cgroup_proc_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
         raise CgroupFileError("boom", path=name, value=data, errno=errno.EINVAL)
 
     monkeypatch.setattr(fscommon, "write_file", failing)
-    monkeypatch.setattr(utils.time, "sleep", lambda _s: None)
+    monkeypatch.setattr("libcontainer.cgroups.utils.time.sleep", lambda _s: None)
     with pytest.raises(CgroupFileError, match="boom"):
         utils.write_cgroup_proc("/cg", 42)
     assert len(calls) == 5
@@ -169,7 +169,7 @@ def test_remove_paths_retries_then_fails(
     busy.mkdir()
     (busy / "a-file").write_text("")  # rmdir fails with ENOTEMPTY, like a busy cgroup
     sleeps: list[float] = []
-    monkeypatch.setattr(utils.time, "sleep", sleeps.append)
+    monkeypatch.setattr("libcontainer.cgroups.utils.time.sleep", sleeps.append)
     caplog.set_level(logging.WARNING)
     with pytest.raises(CgroupError, match=f"failed to remove cgroups {busy}"):
         utils.remove_paths({"memory": str(busy)})
@@ -187,7 +187,7 @@ def test_remove_paths_succeeds_after_a_retry(
     def sleep(_s: float) -> None:
         os.unlink(busy / "a-file")  # the last process left
 
-    monkeypatch.setattr(utils.time, "sleep", sleep)
+    monkeypatch.setattr("libcontainer.cgroups.utils.time.sleep", sleep)
     utils.remove_paths({"memory": str(busy), "cpu": ""})
     assert not busy.exists()
 
