@@ -24,6 +24,7 @@ from libcontainer.rootfs import (
     apply_masked_paths,
     apply_readonly_paths,
     finalize_rootfs,
+    mount_console,
     prepare_rootfs,
 )
 from libcontainer.system import (
@@ -375,6 +376,22 @@ def test_tmpfs_copyup(busybox_rootfs: Path) -> None:
     assert _mountpoints(res.output)["/etc"][1] == "tmpfs"
     assert "busybox\nkept" in res.output
     assert not (busybox_rootfs / "etc" / "new").exists()  # the write went to the tmpfs
+
+
+def test_console(busybox_rootfs: Path) -> None:
+    def console() -> None:
+        # Like runc: the pty is made inside the container, from its own devpts instance.
+        _master, slave = os.openpty()
+        mount_console(os.ttyname(slave), syscalls=linux())
+
+    res = run_container(
+        default_config(busybox_rootfs),
+        "stat -c '%n %F %t:%T' /dev/console; grep ' /dev/console ' /proc/self/mountinfo",
+        before_exec=console,
+    )
+    assert res.code == 0, res.output
+    assert "/dev/console character special file 88:0" in res.output
+    assert " - devpts devpts " in res.output
 
 
 # --- hostile rootfs: symlinks that point out of it ------------------------------------
