@@ -50,36 +50,6 @@ __all__ = [
 
 SONAME = "libseccomp.so.2"
 
-_CDEF = """
-typedef void *scmp_filter_ctx;
-struct scmp_version { unsigned int major; unsigned int minor; unsigned int micro; };
-struct scmp_arg_cmp { unsigned int arg; int op; uint64_t datum_a; uint64_t datum_b; };
-const struct scmp_version *seccomp_version(void);
-unsigned int seccomp_api_get(void);
-scmp_filter_ctx seccomp_init(uint32_t def_action);
-int seccomp_reset(scmp_filter_ctx ctx, uint32_t def_action);
-void seccomp_release(scmp_filter_ctx ctx);
-int seccomp_merge(scmp_filter_ctx ctx_dst, scmp_filter_ctx ctx_src);
-uint32_t seccomp_arch_resolve_name(const char *arch_name);
-uint32_t seccomp_arch_native(void);
-int seccomp_arch_exist(const scmp_filter_ctx ctx, uint32_t arch_token);
-int seccomp_arch_add(scmp_filter_ctx ctx, uint32_t arch_token);
-int seccomp_arch_remove(scmp_filter_ctx ctx, uint32_t arch_token);
-int seccomp_load(const scmp_filter_ctx ctx);
-int seccomp_attr_get(const scmp_filter_ctx ctx, int attr, uint32_t *value);
-int seccomp_attr_set(scmp_filter_ctx ctx, int attr, uint32_t value);
-char *seccomp_syscall_resolve_num_arch(uint32_t arch_token, int num);
-int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name);
-int seccomp_syscall_priority(scmp_filter_ctx ctx, int syscall, uint8_t priority);
-int seccomp_rule_add_array(scmp_filter_ctx ctx, uint32_t action, int syscall,
-                           unsigned int arg_cnt, const struct scmp_arg_cmp *arg_array);
-int seccomp_rule_add_exact_array(scmp_filter_ctx ctx, uint32_t action, int syscall,
-                                 unsigned int arg_cnt, const struct scmp_arg_cmp *arg_array);
-int seccomp_notify_fd(const scmp_filter_ctx ctx);
-int seccomp_export_pfc(const scmp_filter_ctx ctx, int fd);
-int seccomp_export_bpf(const scmp_filter_ctx ctx, int fd);
-void free(void *ptr);
-"""
 
 # __NR_SCMP_ERROR: what the resolvers return for a name they do not know.
 _NR_SCMP_ERROR = -1
@@ -88,10 +58,13 @@ _NR_SCMP_ERROR = -1
 @functools.cache
 def _binding() -> tuple[Any, Any]:
     """``(ffi, lib)``, parsed and opened once, on first use."""
-    from cffi import FFI
+    try:
+        # Pre-parsed declarations (cffi's out-of-line ABI mode): no pycparser at run time.
+        from ._libseccomp_ffi import ffi
+    except ImportError:  # pragma: no cover - only if the generated module was removed
+        from ._ffi_build import inline_ffi
 
-    ffi = FFI()
-    ffi.cdef(_CDEF)
+        ffi = inline_ffi()
     try:
         lib = ffi.dlopen(SONAME)
     except OSError as exc:  # pragma: no cover - depends on the host
@@ -118,12 +91,12 @@ LOG = 0x7FFC0000
 ALLOW = 0x7FFF0000
 
 
-def ERRNO(errno: int) -> int:  # noqa: N802 - the official module's name
+def ERRNO(errno: int) -> int:
     """``SCMP_ACT_ERRNO(errno)``: fail the syscall with ``errno``."""
     return 0x00050000 | (errno & 0x0000FFFF)
 
 
-def TRACE(value: int) -> int:  # noqa: N802 - the official module's name
+def TRACE(value: int) -> int:
     """``SCMP_ACT_TRACE(value)``: notify a ptrace tracer with ``value``."""
     return 0x7FF00000 | (value & 0x0000FFFF)
 
