@@ -61,7 +61,7 @@ def in_user_namespace(uid_map: str = "/proc/self/uid_map") -> bool:
     no readable map, means a user namespace (runc's ``userns.RunningInUserNS``).
     """
     try:
-        with open(uid_map, encoding="ascii") as f:
+        with open(uid_map, encoding="utf-8") as f:
             lines = f.read().splitlines()
     except OSError:
         return False

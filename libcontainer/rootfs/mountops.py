@@ -79,15 +79,13 @@ class MountContext:
     """What every mount step needs: where the rootfs is and how to make system calls.
 
     ``root`` is the real (symlink-free) host path of the rootfs, or ``/`` after the pivot.
-    ``cgroupns``: the container has its own cgroup namespace. ``userns``: the init runs in
-    a user namespace (mknod is not allowed; sysfs/cgroup mounts may be refused).
+    ``cgroupns``: the container has its own cgroup namespace (cgroup mounts differ).
+    SELinux mount labels are not supported, so no label is carried.
     """
 
     root: str
     syscalls: Syscalls
-    label: str = ""
     cgroupns: bool = False
-    userns: bool = False
 
 
 def fail(err: SyscallError | OSError, message: str) -> SyscallError:

@@ -115,14 +115,16 @@ def prepare_root(ctx: MountContext, root_propagation: int = 0) -> None:
 def run_mount_command(cmd: Command, when: str) -> None:
     """Run a premount/postmount command and wait for it; raise HookError if it fails.
 
-    argv is ``[cmd.path, *cmd.args]`` (runc: ``exec.Command(Path, Args...)``); the
-    environment is ``cmd.env`` or a bare PATH, never the init's own.
+    ``cmd.path`` is executed with argv ``cmd.args`` as given (``args[0]`` is argv[0], as
+    for every :class:`~libcontainer.configs.Command`; ``[path]`` when empty), in
+    ``cmd.dir``. The environment is ``cmd.env`` or a bare PATH, never the init's own.
     """
-    argv = [cmd.path, *cmd.args]
+    argv = list(cmd.args) or [cmd.path]
     env = dict(e.split("=", 1) for e in cmd.env if "=" in e) if cmd.env else DEFAULT_COMMAND_ENV
     try:
         proc = subprocess.run(
             argv,
+            executable=cmd.path,
             env=env,
             cwd=cmd.dir or None,
             stdin=subprocess.DEVNULL,
@@ -155,11 +157,7 @@ def prepare_rootfs(config: Config, *, syscalls: Syscalls, run_hooks: Callable[[]
     root = os.path.realpath(config.rootfs)
     in_userns = in_user_namespace()
     ctx = MountContext(
-        root=root,
-        syscalls=syscalls,
-        label=config.mount_label,
-        cgroupns=config.has_namespace(NamespaceType.NEWCGROUP),
-        userns=in_userns,
+        root=root, syscalls=syscalls, cgroupns=config.has_namespace(NamespaceType.NEWCGROUP)
     )
     prepare_root(ctx, config.root_propagation)
     for m in config.mounts:

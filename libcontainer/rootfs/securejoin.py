@@ -264,11 +264,11 @@ def _openat2(syscalls: Syscalls, rootfd: int, rel: str, flags: int) -> int | Non
                 continue
             if e.errno in (errno.ENOSYS, errno.EPERM):
                 return None  # no openat2 here (old kernel, seccomp): use the fallback
-            raise _error(e.errno or errno.EIO, f"open /{rel} in {rootfd_name(rootfd)}") from None
+            raise _error(e.errno or errno.EIO, f"open /{rel} in {_rootfd_name(rootfd)}") from None
     raise _error(errno.EAGAIN, f"open /{rel}: openat2 kept racing")
 
 
-def rootfd_name(fd: int) -> str:
+def _rootfd_name(fd: int) -> str:
     """Where ``fd`` points, for error messages (best effort)."""
     try:
         return os.readlink(fd_path(fd))

@@ -15,6 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -120,7 +121,7 @@ MASKED = (
 READONLY = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 
 
-def default_config(rootfs: Path, **changes: object) -> Config:
+def default_config(rootfs: Path, **changes: Any) -> Config:
     """A config like ``runc spec``'s default for ``rootfs``."""
     base = Config(
         rootfs=str(rootfs),
@@ -130,7 +131,7 @@ def default_config(rootfs: Path, **changes: object) -> Config:
         mask_paths=MASKED,
         readonly_paths=READONLY,
     )
-    return attrs.evolve(base, **changes)  # type: ignore[misc]
+    return attrs.evolve(base, **changes)
 
 
 @attrs.frozen

@@ -180,7 +180,7 @@ def test_bind_remount_retries_with_locked_flags(
     ctx: MountContext, sc: FakeSyscalls, host_dir: Path
 ) -> None:
     flags = MS_BIND | MS_RDONLY
-    first = []
+    first: list[tuple[object, ...]] = []
 
     def refuse_first(args: tuple[object, ...]) -> bool:
         if args[3] == flags | MS_REMOUNT and not first:

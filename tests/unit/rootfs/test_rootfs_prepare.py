@@ -305,7 +305,8 @@ def test_mount_commands_run_around_the_mount(
     sh = "/bin/sh"
 
     def cmd(word: str) -> Command:
-        return Command(path=sh, args=("-c", f'echo {word} "$FOO" >> {log}'), env=("FOO=bar",))
+        script = f'echo {word} "$0" "$FOO" >> {log}'
+        return Command(path=sh, args=("mysh", "-c", script), env=("FOO=bar",))
 
     m = Mount(
         source="tmpfs",
@@ -315,11 +316,11 @@ def test_mount_commands_run_around_the_mount(
         postmount_cmds=(cmd("post"),),
     )
     prepare_rootfs(make_config(mounts=(m,)), syscalls=sc, run_hooks=lambda: None)
-    assert log.read_text() == "pre bar\npost bar\n"
+    assert log.read_text() == "pre mysh bar\npost mysh bar\n"
 
 
 def test_mount_command_failure(tmp_path: Path) -> None:
-    cmd = Command(path="/bin/sh", args=("-c", "echo oops; exit 3"))
+    cmd = Command(path="/bin/sh", args=("sh", "-c", "echo oops; exit 3"))
     with pytest.raises(HookError, match=r"premount command .* exit status 3: oops"):
         prepare.run_mount_command(cmd, "premount")
     with pytest.raises(HookError, match="failed to start"):
@@ -329,7 +330,8 @@ def test_mount_command_failure(tmp_path: Path) -> None:
 def test_mount_command_env_is_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEAKED", "1")
     out = tmp_path / "env"
-    prepare.run_mount_command(Command(path="/bin/sh", args=("-c", f"env > {out}")), "premount")
+    cmd = Command(path="/bin/sh", args=("sh", "-c", f"env > {out}"))
+    prepare.run_mount_command(cmd, "premount")
     assert "LEAKED" not in out.read_text()
     assert "PATH=" in out.read_text()
 
