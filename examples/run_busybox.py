@@ -26,7 +26,8 @@ def make_rootfs(rootfs: Path) -> None:
     for d in ("proc", "sys", "dev", "tmp", "etc"):
         (rootfs / d).mkdir()
     shutil.copy2(busybox, rootfs / "bin" / "busybox")
-    for applet in subprocess.run([busybox, "--list"], capture_output=True, text=True).stdout.split():
+    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True).stdout
+    for applet in applets.split():
         (rootfs / "bin" / applet).symlink_to("busybox")
     (rootfs / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
     (rootfs / "etc" / "group").write_text("root:x:0:\n")

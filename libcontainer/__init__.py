@@ -51,7 +51,23 @@ _LAZY = {
 }
 _MODULES = {"configs", "errors"}
 
-__all__ = sorted([*_LAZY, *_MODULES])
+__all__ = [
+    "DEVNULL",
+    "PIPE",
+    "STDOUT",
+    "ConfigError",
+    "Container",
+    "ContainerExistsError",
+    "ContainerNotExistsError",
+    "Factory",
+    "LibcontainerError",
+    "Process",
+    "ProcessStartError",
+    "State",
+    "Status",
+    "configs",
+    "errors",
+]
 
 
 def __getattr__(name: str) -> Any:

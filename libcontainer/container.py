@@ -33,8 +33,8 @@ from libcontainer.errors import (
 )
 from libcontainer.hooks import run_hooks
 from libcontainer.ocistate import OCI_VERSION, bundle_and_annotations, hook_state
-from libcontainer.procinfo import is_alive, start_time
 from libcontainer.process import Process
+from libcontainer.procinfo import is_alive, start_time
 from libcontainer.spawner import Spawner
 from libcontainer.state import State, StateStore
 from libcontainer.status import Status
@@ -159,9 +159,7 @@ class Container:
         with self._lock:
             if process.init:
                 if self.status() != Status.STOPPED or self._state is not None:
-                    raise ContainerNotStoppedError(
-                        f"container {self.id} has already been started"
-                    )
+                    raise ContainerNotStoppedError(f"container {self.id} has already been started")
                 self._start_init(process)
             else:
                 status = self.status()
@@ -209,8 +207,9 @@ class Container:
             def on_hooks() -> None:
                 if self._manager is not None and self.config.cgroups is not None:
                     self._manager.set(self.config.cgroups.resources)
-                state = hook_state(self.id, "creating", pid, self.config.labels,
-                                   self.config.version)
+                state = hook_state(
+                    self.id, "creating", pid, self.config.labels, self.config.version
+                )
                 run_hooks("prestart", self.config.hooks.prestart, state)
                 run_hooks("createRuntime", self.config.hooks.create_runtime, state)
 
@@ -218,8 +217,7 @@ class Container:
                 launch.set_rlimits(pid, process.rlimits or self.config.rlimits)
                 self._record_state(pid)
 
-            launch.converse(sock, process, on_hooks=on_hooks, on_ready=on_ready,
-                            expect_alive=True)
+            launch.converse(sock, process, on_hooks=on_hooks, on_ready=on_ready, expect_alive=True)
         except BaseException as e:
             if fifo_fd >= 0:
                 os.close(fifo_fd)
@@ -309,8 +307,13 @@ class Container:
                 raise ContainerNotRunningError(f"container {self.id} is not in created state")
             self._release_fifo(timeout)
             if self.config.hooks.poststart:
-                state = hook_state(self.id, "running", self.state().init_process_pid,
-                                   self.config.labels, self.config.version)
+                state = hook_state(
+                    self.id,
+                    "running",
+                    self.state().init_process_pid,
+                    self.config.labels,
+                    self.config.version,
+                )
                 try:
                     run_hooks("poststart", self.config.hooks.poststart, state)
                 except LibcontainerError:
@@ -345,7 +348,7 @@ class Container:
 
     # -- signals, pause, destroy ------------------------------------------------------------
 
-    def signal(self, sig: int, all: bool = False) -> None:  # noqa: A002 - runc's name
+    def signal(self, sig: int, all: bool = False) -> None:
         """Send ``sig`` to the init, or with ``all`` to every process in the container."""
         status = self.status()
         if status == Status.STOPPED:
@@ -419,8 +422,7 @@ class Container:
                 self._manager.destroy()
             self._store.remove(self.id)
             if existed and ran and self.config.hooks.poststop:
-                state = hook_state(self.id, "stopped", 0, self.config.labels,
-                                   self.config.version)
+                state = hook_state(self.id, "stopped", 0, self.config.labels, self.config.version)
                 self._state = None
                 run_hooks("poststop", self.config.hooks.poststop, state)
             self._state = None
@@ -444,7 +446,7 @@ class Container:
         while True:
             try:
                 pids = self._manager.get_all_pids()
-            except Exception:  # noqa: BLE001 - cgroup already gone
+            except Exception:
                 return
             if not pids:
                 return

@@ -8,6 +8,7 @@ working.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ProcessStartError",
     "StateFileError",
     "SyscallError",
+    "os_reason",
 ]
 
 
@@ -105,3 +107,10 @@ class CgroupError(LibcontainerError):
 
 class SyscallError(LibcontainerError, OSError):
     """A system call failed; ``errno`` and ``strerror`` are set as for :class:`OSError`."""
+
+
+def os_reason(e: OSError) -> str:
+    """The reason part of an OSError in Go's style: ``no such file or directory``."""
+    if e.errno:
+        return os.strerror(e.errno).lower()
+    return (e.strerror or str(e)).lower()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Sequence
-
-import json
 
 from libcontainer.configs import Command, FuncHook, Hook
 from libcontainer.errors import HookError

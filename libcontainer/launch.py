@@ -180,9 +180,7 @@ def set_rlimits(pid: int, rlimits: tuple[Rlimit, ...]) -> None:
             ) from None
 
 
-_RLIMIT_NAMES = {
-    getattr(resource, n): n for n in dir(resource) if n.startswith("RLIMIT_")
-}
+_RLIMIT_NAMES = {getattr(resource, n): n for n in dir(resource) if n.startswith("RLIMIT_")}
 
 
 def write_oom_score_adj(pid: int, value: int | None) -> None:

@@ -8,7 +8,6 @@ calling process, so waiting for them works like for any subprocess.
 
 from __future__ import annotations
 
-import io
 import os
 import select
 import signal
@@ -118,7 +117,7 @@ class Process:
         if arg == PIPE:
             r, w = os.pipe()
             ours, theirs = (w, r) if index == 0 else (r, w)
-            stream = io.open(ours, "wb" if index == 0 else "rb", buffering=0 if index == 0 else -1)  # noqa: SIM115
+            stream = open(ours, "wb" if index == 0 else "rb", buffering=0 if index == 0 else -1)  # noqa: SIM115
             setattr(self, ("stdin", "stdout", "stderr")[index], stream)
             self._child_fds.append(theirs)
             return theirs
@@ -155,7 +154,7 @@ class Process:
 
     def set_console(self, master_fd: int) -> None:
         """Keep the pty master as ``self.console``."""
-        self.console = io.open(master_fd, "r+b", buffering=0)  # noqa: SIM115
+        self.console = open(master_fd, "r+b", buffering=0)  # noqa: SIM115
 
     # -- the Popen-like surface ------------------------------------------------------------
 

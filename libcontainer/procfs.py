@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from libcontainer.errors import ConfigError, SyscallError
+from libcontainer.errors import ConfigError, SyscallError, os_reason
 
 
 def write_proc_file(path: str, data: str, *, proc: str = "/proc") -> None:
@@ -20,7 +20,7 @@ def write_proc_file(path: str, data: str, *, proc: str = "/proc") -> None:
         proc_dev = os.stat(proc).st_dev
         fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as e:
-        raise SyscallError(e.errno, f"open {path}: {e.strerror.lower()}") from None
+        raise SyscallError(e.errno, f"open {path}: {os_reason(e)}") from None
     try:
         if os.fstat(fd).st_dev != proc_dev:
             raise SyscallError(0, f"refusing to write {path}: not a file on {proc}'s procfs")
@@ -28,7 +28,7 @@ def write_proc_file(path: str, data: str, *, proc: str = "/proc") -> None:
     except OSError as e:
         if isinstance(e, SyscallError):
             raise
-        raise SyscallError(e.errno, f"write {path}: {e.strerror.lower()}") from None
+        raise SyscallError(e.errno, f"write {path}: {os_reason(e)}") from None
     finally:
         os.close(fd)
 

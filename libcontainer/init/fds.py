@@ -15,8 +15,9 @@ _PARK = 256
 class FdSet:
     """Where each handed-over fd lives now; every other inherited fd is closed."""
 
-    def __init__(self, sync: int, stdio: tuple[int, int, int], extra: tuple[int, ...],
-                 fifo: int | None) -> None:
+    def __init__(
+        self, sync: int, stdio: tuple[int, int, int], extra: tuple[int, ...], fifo: int | None
+    ) -> None:
         self.sync = sync
         self.stdio = stdio
         self.extra = extra
@@ -29,6 +30,7 @@ class FdSet:
         Closing early matters: an fd of the host (a directory, the spawner's socket) must not
         survive into the container (CVE-2024-21626).
         """
+
         def park(index: int) -> int:
             return fcntl.fcntl(fds[index], fcntl.F_DUPFD_CLOEXEC, _PARK)
 

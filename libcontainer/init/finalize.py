@@ -10,7 +10,7 @@ import termios
 
 from libcontainer.capabilities import CapabilitySets, set_keep_caps
 from libcontainer.configs import Capabilities, Config
-from libcontainer.errors import ConfigError, SyscallError
+from libcontainer.errors import ConfigError, SyscallError, os_reason
 from libcontainer.init.payload import ProcessSpec
 from libcontainer.system import PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, Syscalls
 from libcontainer.user import lookup_user
@@ -39,7 +39,7 @@ def _check_executable(name: str, path: str) -> None:
     try:
         st = os.stat(path)
     except OSError as e:
-        raise ExecError(e.errno, f'exec: "{name}": stat {path}: {e.strerror.lower()}') from None
+        raise ExecError(e.errno, f'exec: "{name}": stat {path}: {os_reason(e)}') from None
     if stat.S_ISDIR(st.st_mode) or not st.st_mode & 0o111:
         raise ExecError(13, f'exec: "{name}": {path}: permission denied')
 
@@ -50,8 +50,9 @@ def process_env(process: ProcessSpec, home: str) -> dict[str, str]:
     for item in process.env:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ConfigError("environment entries must be KEY=VALUE", field="process.env",
-                              value=item)
+            raise ConfigError(
+                "environment entries must be KEY=VALUE", field="process.env", value=item
+            )
         env[key] = value
     env.setdefault("HOME", home)
     return env
@@ -106,8 +107,9 @@ def _chdir(cwd: str) -> None:
     try:
         os.chdir(cwd or "/")
     except OSError as e:
-        raise SyscallError(e.errno, f"chdir to cwd ({cwd!r}) set in config.json failed: "
-                           f"{e.strerror.lower()}") from None
+        raise SyscallError(
+            e.errno, f"chdir to cwd ({cwd!r}) set in config.json failed: {os_reason(e)}"
+        ) from None
     # A cwd outside the container's root (a leaked host fd, CVE-2024-21626) shows up as
     # "(unreachable)/..." in getcwd(); never exec with it.
     here = os.getcwd()

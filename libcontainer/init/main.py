@@ -8,6 +8,7 @@ late import into an error instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -40,22 +41,18 @@ def run(payload: InitPayload, fds: Sequence[int]) -> None:
             standard_init.run(payload, fdset, sock)
         else:
             setns_init.run(payload, fdset, sock)
-    except BaseException as e:  # noqa: BLE001 - every failure goes back to the parent
+    except BaseException as e:
         _report(sock, e)
     os._exit(1)
 
 
 def _report(sock: socket.socket, e: BaseException) -> None:
-    if isinstance(e, LibcontainerError | OSError):
-        message = str(e)
-    else:
-        message = f"{type(e).__name__}: {e}"
+    known = isinstance(e, LibcontainerError | OSError)
+    message = str(e) if known else f"{type(e).__name__}: {e}"
     try:
         sync.send(sock, sync.Error(message=message))
     except OSError:
         # The channel is closed once creation has succeeded (e.g. we failed while waiting
         # on exec.fifo): the container's stderr is the only place left to say why.
-        try:
+        with contextlib.suppress(OSError):
             os.write(2, f"container init: {message}\n".encode())
-        except OSError:
-            pass

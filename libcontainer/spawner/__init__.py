@@ -4,4 +4,11 @@ from .client import Spawner, close_default_spawner, default_spawner
 from .fork import ForkSpawner
 from .protocol import SpawnRequest, SpawnResult
 
-__all__ = ["ForkSpawner", "SpawnRequest", "SpawnResult", "Spawner", "close_default_spawner", "default_spawner"]
+__all__ = [
+    "ForkSpawner",
+    "SpawnRequest",
+    "SpawnResult",
+    "Spawner",
+    "close_default_spawner",
+    "default_spawner",
+]

@@ -37,7 +37,7 @@ class ForkSpawner:
                 ours.close()
                 result = server.serve_one(theirs, request, fds)
                 send_obj(theirs, result)
-            except BaseException:  # noqa: BLE001 - never return into the caller's code
+            except BaseException:
                 code = 1
             finally:
                 os._exit(code)

@@ -20,7 +20,8 @@ import subprocess
 import sys
 
 from libcontainer.configs import IDMap
-from libcontainer.system import CLONE_NEWUSER, linux
+from libcontainer.errors import os_reason
+from libcontainer.system import linux
 
 from .protocol import SpawnRequest, SpawnResult, recv_obj, send_obj
 
@@ -73,7 +74,7 @@ def serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnRes
     except OSError as e:
         for fd, _ in joins:
             os.close(fd)
-        return SpawnResult(error=f"open namespace {e.filename}: {e.strerror.lower()}")
+        return SpawnResult(error=f"open namespace {e.filename}: {os_reason(e)}")
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         pid = linux().spawn(theirs.fileno(), req.clone_flags, joins, req.become_root)
@@ -120,7 +121,7 @@ def _run_stage2(req: SpawnRequest, fds: list[int]) -> None:
         from libcontainer.init.main import run
 
         run(req.payload, fds)
-    except BaseException:  # noqa: BLE001 - nothing may escape into the spawner's loop
+    except BaseException:
         pass
     finally:
         os._exit(code)
@@ -140,7 +141,7 @@ def main(ctl_fd: int) -> None:
         assert isinstance(obj, SpawnRequest)
         try:
             result = serve_one(ctl, obj, fds)
-        except Exception as e:  # noqa: BLE001 - report, keep serving
+        except Exception as e:
             result = SpawnResult(error=f"spawner: {e}")
         for fd in fds:
             try:

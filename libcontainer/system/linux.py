@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
+from typing import Any
 
-from libcontainer import _nsenter  # type: ignore[attr-defined]
+import libcontainer._nsenter as _nsenter
 from libcontainer.errors import SyscallError
 
-_ffi = _nsenter.ffi
-_lib = _nsenter.lib
+_ffi: Any = _nsenter.ffi
+_lib: Any = _nsenter.lib
 
 
 def _fail(what: str, errno: int | None = None) -> SyscallError:

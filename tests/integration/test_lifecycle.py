@@ -82,11 +82,15 @@ def test_mounts_masked_and_readonly_paths(containers: Factories, make_config: An
     c = containers.create(make_config())
     script = textwrap.dedent(
         """
-        grep -E ' /(proc|dev|dev/pts|dev/shm|dev/mqueue|sys) ' /proc/self/mountinfo | awk '{print $5, $9}'
+        grep -E ' /(proc|dev|dev/pts|dev/shm|dev/mqueue|sys) ' /proc/self/mountinfo |
+            awk '{print $5, $9}'
         echo keys=$(wc -c < /proc/keys)
         echo timer=$(wc -c < /proc/timer_list)
         echo acpi=$(ls /proc/acpi | wc -l)
-        if echo 1 > /proc/sys/kernel/domainname 2>/dev/null; then echo sys=writable; else echo sys=readonly; fi
+        if echo 1 > /proc/sys/kernel/domainname 2>/dev/null
+        then echo sys=writable
+        else echo sys=readonly
+        fi
         ls -l /dev/null | cut -c1
         readlink /dev/fd
         """
