@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -154,10 +155,14 @@ class Result:
 
 def _init(config: Config, script: str, before_exec: Callable[[], None] | None) -> None:
     sc = linux()
+    modules = set(sys.modules)
     prepare_rootfs(config, syscalls=sc, run_hooks=lambda: None)
     finalize_rootfs(config, syscalls=sc)
     apply_readonly_paths(config.readonly_paths, syscalls=sc)
     apply_masked_paths(config.mask_paths, config.mount_label, syscalls=sc)
+    # A module imported now would have been read from the container's files.
+    late = " ".join(sorted(set(sys.modules) - modules))
+    os.write(1, f"==late-imports\n{late}\n".encode())
     if before_exec is not None:
         before_exec()
     os.execve("/bin/sh", ["sh", "-c", script], {"PATH": "/bin:/sbin"})
@@ -309,6 +314,7 @@ def test_default_container(busybox_rootfs: Path, host_dir: Path) -> None:
     assert res.section("rootw") == "WRITABLE"
     cgroups = res.section("cgroup").split()
     assert cgroups, "nothing mounted at /sys/fs/cgroup"
+    assert res.section("late-imports") == ""
     assert not (host_dir / "new").exists()
 
 
@@ -371,10 +377,11 @@ def test_tmpfs_copyup(busybox_rootfs: Path) -> None:
     copyup = Mount(source="tmpfs", destination="/etc", device="tmpfs", extensions=1)
     config = default_config(busybox_rootfs, mounts=(*DEFAULT_MOUNTS, copyup))
     res = run_container(
-        config, "cat /proc/self/mountinfo; cat /etc/hostname /etc/sub/f; touch /etc/new"
+        config, "echo ==out; cat /proc/self/mountinfo; cat /etc/hostname /etc/sub/f; touch /etc/new"
     )
     assert res.code == 0, res.output
     assert _mountpoints(res.output)["/etc"][1] == "tmpfs"
+    assert res.section("late-imports") == ""
     assert "busybox\nkept" in res.output
     assert not (busybox_rootfs / "etc" / "new").exists()  # the write went to the tmpfs
 
