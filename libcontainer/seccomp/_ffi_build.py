@@ -62,10 +62,7 @@ def inline_ffi() -> Any:
 
 def generate(target_dir: str) -> str:
     """Write ``_libseccomp_ffi.py`` into ``target_dir``; return its path."""
-    from cffi import FFI  # type: ignore[import-untyped]
-
-    builder = FFI()
-    builder.cdef(CDEF)
+    builder = inline_ffi()
     builder.set_source(MODULE, None)
     path = os.path.join(target_dir, "_libseccomp_ffi.py")
     builder.emit_python_code(path)
