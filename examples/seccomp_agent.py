@@ -127,9 +127,9 @@ class Agent:
         try:
             while True:
                 events = poller.poll()
-                if any(ev & (select.POLLHUP | select.POLLERR) for _, ev in events):
-                    if not any(ev & select.POLLIN for _, ev in events):
-                        break
+                hangup = any(ev & (select.POLLHUP | select.POLLERR) for _, ev in events)
+                if hangup and not any(ev & select.POLLIN for _, ev in events):
+                    break
                 try:
                     notif = recv_notification(fd)
                 except OSError as exc:

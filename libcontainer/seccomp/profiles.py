@@ -17,7 +17,7 @@ from .libseccomp import Arch, system_arch
 
 __all__ = ["ALLOWED", "docker_default"]
 
-ALLOWED = """
+_ALLOWED_TEXT = """
 accept accept4 access adjtimex alarm bind brk cachestat capget capset chdir chmod chown
 chown32 clock_adjtime clock_adjtime64 clock_getres clock_getres_time64 clock_gettime
 clock_gettime64 clock_nanosleep clock_nanosleep_time64 close close_range connect
@@ -60,7 +60,9 @@ timer_gettime timer_gettime64 timer_settime timer_settime64 timerfd_create timer
 timerfd_gettime64 timerfd_settime timerfd_settime64 times tkill truncate truncate64 ugetrlimit
 umask uname unlink unlinkat utime utimensat utimensat_time64 utimes vfork vmsplice wait4
 waitid waitpid write writev arch_prctl modify_ldt
-""".split()
+"""
+# Allowed unconditionally (moby's big "SCMP_ACT_ALLOW" group, plus the x86 extras).
+ALLOWED: tuple[str, ...] = tuple(_ALLOWED_TEXT.split())
 
 # personality(2) personas Docker allows: PER_LINUX, PER_LINUX32, UNAME26 variants, query.
 _PERSONAS = (0x0, 0x0008, 0x20000, 0x20008, 0xFFFFFFFF)
