@@ -218,9 +218,7 @@ def serve(sock_path: str, agent: Agent, once: bool) -> None:
                 if once:
                     agent.serve_listener(fd, state)
                     return
-                threading.Thread(
-                    target=agent.serve_listener, args=(fd, state), daemon=True
-                ).start()
+                threading.Thread(target=agent.serve_listener, args=(fd, state), daemon=True).start()
         finally:
             os.unlink(sock_path)
 
