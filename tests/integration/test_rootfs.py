@@ -30,8 +30,10 @@ from libcontainer.rootfs import (
     prepare_rootfs,
 )
 from libcontainer.system import (
+    CLONE_NEWIPC,
     CLONE_NEWNS,
     CLONE_NEWPID,
+    CLONE_NEWUSER,
     MS_BIND,
     MS_NODEV,
     MS_NOEXEC,
@@ -168,9 +170,24 @@ def _init(config: Config, script: str, before_exec: Callable[[], None] | None) -
     os.execve("/bin/sh", ["sh", "-c", script], {"PATH": "/bin:/sbin"})
 
 
-def _child(config: Config, script: str, before_exec: Callable[[], None] | None) -> int:
+def _enter_user_namespace() -> None:
+    # Only our own uid/gid can be mapped from inside: root to root, nothing else.
+    linux().unshare(CLONE_NEWUSER)
+    for name, text in (("setgroups", "deny"), ("uid_map", "0 0 1"), ("gid_map", "0 0 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+
+
+def _child(
+    config: Config, script: str, before_exec: Callable[[], None] | None, userns: bool
+) -> int:
     signal.alarm(TIMEOUT)
-    linux().unshare(CLONE_NEWNS | CLONE_NEWPID)
+    if userns:
+        _enter_user_namespace()
+        # mqueue needs an IPC namespace owned by the user namespace.
+        linux().unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC)
+    else:
+        linux().unshare(CLONE_NEWNS | CLONE_NEWPID)
     pid = os.fork()
     if pid == 0:
         try:
@@ -184,7 +201,11 @@ def _child(config: Config, script: str, before_exec: Callable[[], None] | None) 
 
 
 def run_container(
-    config: Config, script: str, before_exec: Callable[[], None] | None = None
+    config: Config,
+    script: str,
+    before_exec: Callable[[], None] | None = None,
+    *,
+    userns: bool = False,
 ) -> Result:
     """Set the rootfs up in fresh namespaces, run ``script`` in it, return its output."""
     r, w = os.pipe()
@@ -195,7 +216,7 @@ def run_container(
             os.close(r)
             os.dup2(w, 1)
             os.dup2(w, 2)
-            code = _child(config, script, before_exec)
+            code = _child(config, script, before_exec, userns)
         except BaseException:
             os.write(2, traceback.format_exc().encode())
         finally:
@@ -384,6 +405,33 @@ def test_tmpfs_copyup(busybox_rootfs: Path) -> None:
     assert res.section("late-imports") == ""
     assert "busybox\nkept" in res.output
     assert not (busybox_rootfs / "etc" / "new").exists()  # the write went to the tmpfs
+
+
+def test_in_a_user_namespace(busybox_rootfs: Path, host_dir: Path) -> None:
+    # The rootless path: devices are bind-mounted, sysfs (no network namespace of our
+    # own) falls back to an rbind of /sys, remounts must keep the locked flags.
+    # As `runc spec --rootless` does: no gid=5 for devpts, that gid is not mapped.
+    mounts = tuple(
+        attrs.evolve(m, data="newinstance,ptmxmode=0666,mode=0620") if m.device == "devpts" else m
+        for m in DEFAULT_MOUNTS
+    )
+    config = default_config(
+        busybox_rootfs,
+        namespaces=(*NS, Namespace(NamespaceType.NEWUSER), Namespace(NamespaceType.NEWIPC)),
+        mounts=(*mounts, _ro_bind(host_dir)),
+    )
+    res = run_container(config, SCRIPT, userns=True)
+    assert res.code == 0, res.output
+    mounts = _mountpoints(res.section("mountinfo"))
+    assert mounts["/sys"][0].startswith("ro")
+    assert mounts["/proc"][1] == "proc"
+    assert mounts["/dev/null"][1] == "devtmpfs"  # the host's node, bind-mounted
+    assert res.section("devnull") == "character special file 1:3"
+    assert res.section("null") == "OK"
+    assert res.section("ro") == "READONLY"
+    assert res.section("procsys") == "RO"
+    assert res.section("pid") == "1"
+    assert res.section("late-imports") == ""
 
 
 def test_console(busybox_rootfs: Path) -> None:
