@@ -123,7 +123,10 @@ def secure_join(root: str, unsafe_path: str) -> str:
         links += 1
         if links > MAX_SYMLINKS:
             raise _error(errno.ELOOP, f"securejoin: resolve {unsafe_path} in {root}")
-        target = os.readlink(full)
+        try:
+            target = os.readlink(full)
+        except OSError as e:
+            raise _error(e.errno or errno.EIO, f"securejoin: readlink {full}") from None
         remaining = f"{target}/{remaining}" if remaining else target
         if target.startswith("/"):
             current = ""  # an absolute symlink restarts at the (container) root
@@ -136,15 +139,28 @@ def _relative(root: str, joined: str) -> list[str]:
     return [] if rel == "." else rel.split("/")
 
 
-def _open_dir_nofollow(dirfd: int, name: str, where: str) -> int:
-    try:
-        return os.open(name, _O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dirfd)
-    except OSError as e:
-        err = e.errno or errno.EIO
-        if err == errno.ELOOP:
-            # A symlink here means the tree changed under us after secure_join: refuse.
-            raise _error(err, f"mkdir {where}: path component is a symlink (raced?)") from None
-        raise _error(err, f"open {where}") from None
+def _open_dir_nofollow(dirfd: int, name: str, where: str, mode: int) -> int:
+    """Open directory ``name`` under ``dirfd`` (creating it if missing) without following."""
+    flags = _O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    for attempt in range(2):
+        try:
+            return os.open(name, flags, dir_fd=dirfd)
+        except FileNotFoundError:
+            if attempt:
+                raise _error(errno.ENOENT, f"open {where}") from None
+        except OSError as e:
+            err = e.errno or errno.EIO
+            if err == errno.ELOOP:
+                # A symlink here means the tree changed after secure_join: refuse it.
+                raise _error(err, f"mkdir {where}: path component is a symlink (raced?)") from None
+            raise _error(err, f"open {where}") from None
+        try:
+            os.mkdir(name, mode, dir_fd=dirfd)
+        except FileExistsError:
+            pass  # made concurrently: open it on the next round
+        except OSError as e:
+            raise _error(e.errno or errno.EIO, f"mkdir {where}") from None
+    raise AssertionError("unreachable")
 
 
 def mkdir_all_in_root_fd(root: str, path: str, mode: int = 0o755) -> int:
@@ -161,13 +177,7 @@ def mkdir_all_in_root_fd(root: str, path: str, mode: int = 0o755) -> int:
     try:
         for part in _relative(root, joined):
             where = f"{done}/{part}"
-            try:
-                os.mkdir(part, mode, dir_fd=fd)
-            except FileExistsError:
-                pass
-            except OSError as e:
-                raise _error(e.errno or errno.EIO, f"mkdir {where}") from None
-            nxt = _open_dir_nofollow(fd, part, where)
+            nxt = _open_dir_nofollow(fd, part, where, mode)
             os.close(fd)
             fd = nxt
             done = where
