@@ -318,8 +318,8 @@ class SyscallFilter:
     def merge(self, other: SyscallFilter) -> None:
         """Merge ``other`` into this filter (libseccomp releases ``other``'s context)."""
         _check(self._lib.seccomp_merge(self._ctx, other._ctx), "seccomp_merge")
-        # libseccomp freed other's context: stop the collector from releasing it twice.
-        self._ffi.release(other._ctx)
+        # libseccomp freed other's context: detach its destructor so it is not released twice.
+        self._ffi.gc(other._ctx, None)
         other._ctx = self._ffi.NULL
 
     def get_attr(self, attr: int) -> int:
