@@ -7,7 +7,6 @@ name and whose ancillary data carries the master fd (SCM_RIGHTS).
 from __future__ import annotations
 
 import array
-import os
 import socket
 
 from libcontainer.errors import ProcessStartError
@@ -18,9 +17,9 @@ def send_console(socket_path: str, master_fd: int) -> None:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.connect(socket_path)
-            name = os.ttyname(master_fd) if os.isatty(master_fd) else "/dev/ptmx"
+            # runc names the master after the device it was opened from.
             s.sendmsg(
-                [name.encode()],
+                [b"/dev/ptmx"],
                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [master_fd]))],
             )
     except OSError as e:

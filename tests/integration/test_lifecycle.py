@@ -392,3 +392,47 @@ def test_terminal_gives_the_caller_a_pty(containers: Factories, make_config: Any
         data += chunk
     assert proc.wait() == 0
     assert b"/dev/pts/0" in data or b"/dev/console" in data, data
+
+
+def test_console_socket_receives_the_pty(
+    containers: Factories, make_config: Any, tmp_path: Path
+) -> None:
+    import socket
+    import threading
+
+    from libcontainer.console import recv_console
+
+    path = str(tmp_path / "console.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    got: dict[str, Any] = {}
+
+    def accept() -> None:
+        conn, _ = server.accept()
+        with conn:
+            got["name"], got["fd"] = recv_console(conn)
+
+    t = threading.Thread(target=accept)
+    t.start()
+    c = containers.create(make_config())
+    proc = Process(["sh", "-c", "echo via-socket; tty"], terminal=True, console_socket=path)
+    try:
+        c.run(proc)
+        t.join(10)
+        assert proc.console is None
+        data = b""
+        while True:
+            try:
+                chunk = os.read(got["fd"], 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        assert proc.wait() == 0
+        assert b"via-socket" in data and b"/dev/" in data
+    finally:
+        server.close()
+        if "fd" in got:
+            os.close(got["fd"])
