@@ -1,0 +1,136 @@
+"""``pyrunc``: the entry point. Global flags, then one command, then runc's exit codes.
+
+Only :mod:`pyrunc.flags`, :mod:`pyrunc.commands` and :mod:`pyrunc.logs` are imported before
+the command is known; each command imports what it needs itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from pyrunc import SPEC_VERSION, __version__
+from pyrunc.context import Globals, error_message
+from pyrunc.commands import BY_NAME, COMMANDS, GLOBAL_FLAGS
+from pyrunc.flags import Command, Flag, UsageError, flag_synopsis, parse_flags
+from pyrunc.logs import logger
+
+__all__ = ["main", "run"]
+
+_HELP = (Flag(("help", "h"), help="show help"),)
+
+
+def version_text() -> str:
+    """What ``--version`` prints (podman shows it in ``podman info``)."""
+    py = ".".join(map(str, sys.version_info[:3]))
+    return f"pyrunc version {__version__}\nspec: {SPEC_VERSION}\npython: {py}\n"
+
+
+def help_text() -> str:
+    """The top-level help."""
+    lines = [
+        "NAME:",
+        "   pyrunc - Open Container Initiative runtime (a Python port of runc)",
+        "",
+        "USAGE:",
+        "   pyrunc [global options] command [command options] [arguments...]",
+        "",
+        "COMMANDS:",
+    ]
+    lines += [f"   {c.name:<11} {c.summary}" for c in COMMANDS]
+    lines += ["", "GLOBAL OPTIONS:"]
+    lines += [f"   {flag_synopsis(f):<19} {f.help}" for f in GLOBAL_FLAGS]
+    return "\n".join(lines) + "\n"
+
+
+def _arg_count_error(cmd: Command, n: int) -> str | None:
+    lo, hi = cmd.min_args, cmd.max_args
+    if lo == hi and n != lo:
+        return f'pyrunc: "{cmd.name}" requires exactly {lo} argument(s)'
+    if n < lo:
+        return f'pyrunc: "{cmd.name}" requires a minimum of {lo} argument(s)'
+    if hi is not None and n > hi:
+        return f'pyrunc: "{cmd.name}" requires a maximum of {hi} argument(s)'
+    return None
+
+
+def run(argv: Sequence[str]) -> int:
+    """Parse ``argv`` (without the program name), run the command, return the exit status."""
+    try:
+        gopts, rest, _ = parse_flags(GLOBAL_FLAGS, argv)
+    except UsageError as e:
+        logger.error(str(e))
+        return 1
+    if gopts["version"]:
+        sys.stdout.write(version_text())
+        return 0
+    if not rest or gopts["help"] or rest[0] in ("help", "h"):
+        topic = rest[1] if len(rest) > 1 and rest[0] in ("help", "h") else None
+        if topic in BY_NAME:
+            sys.stdout.write(BY_NAME[topic].help_text())
+        else:
+            sys.stdout.write(help_text())
+        return 0
+    try:
+        logger.configure(gopts["log"], gopts["log_format"], gopts["debug"])
+    except (OSError, ValueError) as e:
+        logger.error(str(e))
+        return 1
+    cmd = BY_NAME.get(rest[0])
+    if cmd is None:
+        logger.error(f"No help topic for '{rest[0]}'")
+        return 3
+    try:
+        opts, args, _given = parse_flags(cmd.flags + _HELP, rest[1:])
+    except UsageError as e:
+        sys.stdout.write("Incorrect Usage: " + str(e) + "\n\n" + cmd.help_text())
+        logger.fatal(str(e))
+        return 1
+    opts["_given"] = _given
+    if opts.pop("help"):
+        sys.stdout.write(cmd.help_text())
+        return 0
+    problem = _arg_count_error(cmd, len(args))
+    if problem:
+        sys.stdout.write(cmd.help_text())
+        logger.fatal(problem)
+        return 1
+    g = Globals(
+        root=os.path.abspath(gopts["root"]),
+        log=gopts["log"],
+        log_format=gopts["log_format"],
+        debug=gopts["debug"],
+        systemd_cgroup=gopts["systemd_cgroup"],
+        rootless=gopts["rootless"],
+        criu=gopts["criu"],
+    )
+    module_name, func_name = cmd.handler.split(":")
+    handler = getattr(importlib.import_module(module_name), func_name)
+    try:
+        code: int = handler(g, opts, args)
+        return code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # noqa: BLE001 - every failure becomes runc's "log and exit 1"
+        if g.debug:
+            import traceback
+
+            logger.debug(traceback.format_exc())
+        logger.fatal(error_message(e))
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console script: run and exit with the command's status."""
+    code = run(sys.argv[1:] if argv is None else argv)
+    try:
+        sys.stdout.flush()
+    except OSError:
+        pass
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""``create``, ``start``, ``run`` and ``exec``: the commands that start processes.
+
+``create`` leaves the init waiting on ``exec.fifo`` and exits; the init is this process's
+child (see :mod:`pyrunc.library`), so once we exit it belongs to the nearest subreaper
+(containerd's shim, conmon) or PID 1, as runc's init does. Its stdio is ours. ``start``
+releases it; when the config has no poststart hooks that is done without the library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from pyrunc import fast, library
+from pyrunc.context import CliError, Globals, error_message
+from pyrunc.tty import exit_status, forward_signals, relay_pty
+
+if TYPE_CHECKING:
+    from libcontainer import Process
+    from libcontainer.container import Container
+    from specconv import ProcessSpec
+
+__all__ = ["create", "exec_", "run", "start"]
+
+
+def check_terminal(detach: bool, terminal: bool, console_socket: str) -> None:
+    """runc's checkTerminal: a detached tty needs a console socket, and vice versa."""
+    if detach and terminal and not console_socket:
+        raise CliError("cannot allocate tty if runc will detach without setting console socket")
+    if (not detach or not terminal) and console_socket:
+        raise CliError("cannot use console socket if runc will not detach or allocate tty")
+
+
+def _load_bundle(g: Globals, opts: dict[str, Any], cid: str) -> tuple[ProcessSpec, Any]:
+    """Read ``config.json`` from the bundle (runc chdirs into it first) and convert it."""
+    bundle = os.path.abspath(opts["bundle"] or os.getcwd())
+    try:
+        os.chdir(bundle)
+    except OSError as e:
+        raise CliError(f"chdir {bundle}: {(e.strerror or str(e)).lower()}") from None
+    if not os.path.exists("config.json"):
+        raise CliError("JSON specification file config.json not found")
+    import specconv
+
+    spec = specconv.load_spec("config.json")
+    ps = specconv.process_args(spec)
+    config = specconv.create_config(
+        spec,
+        bundle=bundle,
+        cgroup_name=cid,
+        use_systemd_cgroup=g.systemd_cgroup,
+        no_pivot_root=opts["no_pivot"],
+        no_new_keyring=opts["no_new_keyring"],
+        rootless_euid=os.geteuid() != 0,
+        rootless_cgroups=library.rootless_cgroups(g),
+    )
+    return ps, config
+
+
+def _create(
+    g: Globals, opts: dict[str, Any], cid: str, *, detach: bool
+) -> tuple[Container, Process]:
+    """Create the container and start its init, which then waits on exec.fifo."""
+    if not fast.valid_id(cid):
+        raise CliError(f"invalid id format: {cid}")
+    ps, config = _load_bundle(g, opts, cid)
+    check_terminal(detach, ps.terminal, opts["console_socket"])
+    container = library.factory(g).create(cid, config)
+    try:
+        proc = library.build_process(
+            ps,
+            init=True,
+            console_socket=opts["console_socket"],
+            preserve_fds=opts["preserve_fds"],
+        )
+        container.start(proc)
+        assert proc.pid is not None
+        library.write_pid_file(opts["pid_file"], proc.pid)
+    except BaseException:
+        container.destroy()
+        raise
+    return container, proc
+
+
+def create(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
+    """``runc create``: the container is *created*; ``start`` runs the program."""
+    try:
+        _create(g, opts, args[0], detach=True)
+    except Exception as e:  # noqa: BLE001 - runc prefixes every create failure
+        raise CliError(f"pyrunc create failed: {error_message(e)}") from e
+    return 0
+
+
+def _attach(proc: Process) -> int:
+    """Wait for an attached process, forwarding signals and relaying its pty."""
+    assert proc.pid is not None
+    with forward_signals(proc.pid):
+        if proc.console is not None:
+            relay_pty(proc.console)
+        code = proc.wait()
+    return exit_status(code)
+
+
+def run(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
+    """``runc run``: create and start; attached, exit with the program's status."""
+    detach = opts["detach"]
+    try:
+        container, proc = _create(g, opts, args[0], detach=detach)
+        try:
+            container.exec()
+        except BaseException:
+            container.destroy()
+            raise
+    except Exception as e:  # noqa: BLE001
+        raise CliError(f"pyrunc run failed: {error_message(e)}") from e
+    if detach:
+        return 0
+    try:
+        return _attach(proc)
+    finally:
+        if not opts["keep"]:
+            container.destroy()
+
+
+def start(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
+    """``runc start``: release a *created* container's init."""
+    c = fast.load(g.root, args[0])
+    status = c.status()
+    if status == "stopped":
+        raise CliError("cannot start a container that has stopped")
+    if status == "running":
+        raise CliError("cannot start an already running container")
+    if status != "created":
+        raise CliError(f"cannot start a container in the {status} state")
+    if c.has_poststart_hooks():
+        library.load_container(g, args[0]).exec()
+    else:
+        c.release()
+    return 0
+
+
+_CAP_SETS = ("bounding", "effective", "permitted")
+
+
+def exec_process_spec(g: Globals, opts: dict[str, Any], args: list[str], bundle: str) -> Any:
+    """runc's getProcess: ``--process FILE``, or the bundle's process edited by the flags."""
+    import specconv
+
+    if opts["process"]:
+        with open(opts["process"], "rb") as f:
+            data = json.loads(f.read())
+        return specconv.process_args(specconv.parse_spec({"process": data}))
+    if len(args) < 2:
+        raise CliError("exec args cannot be empty")
+    with open(os.path.join(bundle, "config.json"), "rb") as f:
+        p: dict[str, Any] = json.loads(f.read()).get("process") or {}
+    p["args"] = args[1:]
+    if opts["cwd"]:
+        p["cwd"] = opts["cwd"]
+    if opts["apparmor"]:
+        p["apparmorProfile"] = opts["apparmor"]
+    if opts["process_label"]:
+        p["selinuxLabel"] = opts["process_label"]
+    caps = p.setdefault("capabilities", {})
+    for cap in opts["cap"]:
+        for name in _CAP_SETS:
+            caps[name] = [*(caps.get(name) or []), cap]
+        if caps.get("inheritable") is not None:
+            caps["ambient"] = [*(caps.get("ambient") or []), cap]
+    p["env"] = [*(p.get("env") or []), *opts["env"]]
+    p["terminal"] = opts["tty"] if "tty" in opts["_given"] else False
+    if "no_new_privs" in opts["_given"]:
+        p["noNewPrivileges"] = opts["no_new_privs"]
+    user = p.setdefault("user", {})
+    if opts["user"]:
+        uid, _, gid = opts["user"].partition(":")
+        try:
+            user["uid"] = int(uid)
+            if gid:
+                user["gid"] = int(gid)
+        except ValueError:
+            raise CliError(f"parsing {opts['user']} as <uid>[:<gid>] failed") from None
+    try:
+        extra = [int(x) for x in opts["additional_gids"]]
+    except ValueError:
+        raise CliError("--additional-gids takes numeric gids") from None
+    user["additionalGids"] = [*(user.get("additionalGids") or []), *extra]
+    return specconv.process_args(specconv.parse_spec({"process": p}))
+
+
+def exec_(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
+    """``runc exec``: run a process in a running container; attached, exit with its status."""
+    c = fast.load(g.root, args[0])
+    status = c.status()
+    if status == "stopped":
+        raise CliError("cannot exec in a stopped container")
+    if status == "paused" and not opts["ignore_paused"]:
+        raise CliError("cannot exec in a paused container (use --ignore-paused to override)")
+    if opts["cgroup"]:
+        raise CliError("exec --cgroup is not supported by pyrunc yet")
+    ps = exec_process_spec(g, opts, args, c.labels()[0])
+    detach = opts["detach"]
+    check_terminal(detach, ps.terminal, opts["console_socket"])
+    container = library.load_container(g, args[0])
+    proc = library.build_process(
+        ps,
+        init=False,
+        console_socket=opts["console_socket"],
+        preserve_fds=opts["preserve_fds"],
+    )
+    container.start(proc)
+    assert proc.pid is not None
+    library.write_pid_file(opts["pid_file"], proc.pid)
+    if detach:
+        return 0
+    return _attach(proc)

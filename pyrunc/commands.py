@@ -1,0 +1,113 @@
+"""The command table: every runc 1.1 command, its flags and where its code lives.
+
+Handlers are ``module:function`` strings imported only when that command runs, so
+``pyrunc state`` never pays for what ``pyrunc create`` needs.
+"""
+
+from __future__ import annotations
+
+from pyrunc.flags import Command, Flag
+
+GLOBAL_FLAGS = (
+    Flag(("debug",), help="enable debug logging"),
+    Flag(("log",), "str", help="set the log file to write runc logs to (default is '/dev/stderr')"),
+    Flag(("log-format",), "str", "text", "set the log format ('text' (default), or 'json')"),
+    Flag(("root",), "str", "/run/pyrunc", "root directory for storage of container state"),
+    Flag(("criu",), "str", "criu", "path to the criu binary used for checkpoint and restore"),
+    Flag(("systemd-cgroup",), help='enable systemd cgroup support ("slice:prefix:name")'),
+    Flag(("rootless",), "str", "auto", "ignore cgroup permission errors (true, false or auto)"),
+    Flag(("help", "h"), help="show help"),
+    Flag(("version", "v"), help="print the version"),
+)
+
+_BUNDLE = Flag(("bundle", "b"), "str", help="path to the root of the bundle directory")
+_CONSOLE = Flag(("console-socket",), "str", help="AF_UNIX socket to receive the pty master")
+_PIDFILE = Flag(("pid-file",), "str", help="specify the file to write the process id to")
+_PRESERVE = Flag(("preserve-fds",), "int", 0, "pass N additional file descriptors")
+_NOPIVOT = Flag(("no-pivot",), help="do not use pivot root to jail process inside rootfs")
+_NOKEYRING = Flag(("no-new-keyring",), help="do not create a new session keyring")
+_FORMAT = Flag(("format", "f"), "str", "table", "select one of: table or json")
+_ID = "<container-id>"
+
+COMMANDS = (
+    Command("checkpoint", "checkpoint a running container", _ID, min_args=0,
+            handler="pyrunc.cmd_misc:not_supported",
+            flags=(Flag(("image-path",), "str"), Flag(("work-path",), "str"),
+                   Flag(("leave-running",)), Flag(("tcp-established",)))),
+    Command("create", "create a container", _ID, min_args=1, max_args=1,
+            handler="pyrunc.cmd_lifecycle:create",
+            flags=(_BUNDLE, _CONSOLE, _PIDFILE, _NOPIVOT, _NOKEYRING, _PRESERVE)),
+    Command("delete", "delete any resources held by the container", _ID, min_args=1,
+            max_args=1, handler="pyrunc.cmd_query:delete",
+            flags=(Flag(("force", "f"), help="forcibly delete a running container (SIGKILL)"),)),
+    Command("events", "display container events and resource usage statistics", _ID,
+            min_args=1, max_args=1, handler="pyrunc.events:events",
+            flags=(Flag(("interval",), "str", "5s", "set the stats collection interval"),
+                   Flag(("stats",), help="display the container's stats then exit"))),
+    Command("exec", "execute new process inside the container",
+            "<container-id> <command> [command options]", min_args=1,
+            handler="pyrunc.cmd_lifecycle:exec_",
+            flags=(_CONSOLE,
+                   Flag(("cwd",), "str", help="current working directory in the container"),
+                   Flag(("env", "e"), "list", help="set environment variables"),
+                   Flag(("tty", "t"), help="allocate a pseudo-TTY"),
+                   Flag(("user", "u"), "str", help="UID (format: <uid>[:<gid>])"),
+                   Flag(("additional-gids", "g"), "list", help="additional gids"),
+                   Flag(("process", "p"), "str", help="path to the process.json"),
+                   Flag(("detach", "d"), help="detach from the container's process"),
+                   _PIDFILE,
+                   Flag(("process-label",), "str", help="set the asm process label"),
+                   Flag(("apparmor",), "str", help="set the apparmor profile for the process"),
+                   Flag(("no-new-privs",), help="set the no new privileges value"),
+                   Flag(("cap", "c"), "list", help="add a capability to the bounding set"),
+                   _PRESERVE,
+                   Flag(("cgroup",), "list", help="run the process in an (existing) sub-cgroup"),
+                   Flag(("ignore-paused",), help="allow exec in a paused container"))),
+    Command("kill", "send a signal (default: SIGTERM) to the container's init process",
+            "<container-id> [signal]", min_args=1, max_args=2,
+            handler="pyrunc.cmd_query:kill",
+            flags=(Flag(("all", "a"), help="send the signal to all processes in the container"),)),
+    Command("list", "lists containers started by pyrunc with the given root", "",
+            max_args=0, handler="pyrunc.cmd_query:list_",
+            flags=(_FORMAT, Flag(("quiet", "q"), help="display only container IDs"))),
+    Command("pause", "pause suspends all processes inside the container", _ID, min_args=1,
+            max_args=1, handler="pyrunc.cmd_misc:pause"),
+    Command("ps", "ps displays the processes running inside a container",
+            "<container-id> [ps options]", min_args=1, handler="pyrunc.cmd_query:ps",
+            flags=(_FORMAT,)),
+    Command("restore", "restore a container from a previous checkpoint", _ID,
+            handler="pyrunc.cmd_misc:not_supported",
+            flags=(Flag(("image-path",), "str"), Flag(("work-path",), "str"),
+                   Flag(("bundle", "b"), "str"), Flag(("detach", "d")))),
+    Command("resume", "resumes all processes that have been previously paused", _ID,
+            min_args=1, max_args=1, handler="pyrunc.cmd_misc:resume"),
+    Command("run", "create and run a container", _ID, min_args=1, max_args=1,
+            handler="pyrunc.cmd_lifecycle:run",
+            flags=(_BUNDLE, _CONSOLE,
+                   Flag(("detach", "d"), help="detach from the container's process"),
+                   Flag(("keep",), help="do not delete the container after it exits"),
+                   _PIDFILE,
+                   Flag(("no-subreaper",), help="disable the use of the subreaper"),
+                   _NOPIVOT, _NOKEYRING, _PRESERVE)),
+    Command("spec", "create a new specification file", "", max_args=0,
+            handler="pyrunc.cmd_misc:spec",
+            flags=(_BUNDLE, Flag(("rootless",), help="generate a configuration for a rootless container"))),
+    Command("start", "executes the user defined process in a created container", _ID,
+            min_args=1, max_args=1, handler="pyrunc.cmd_lifecycle:start"),
+    Command("state", "output the state of a container", _ID, min_args=1, max_args=1,
+            handler="pyrunc.cmd_query:state"),
+    Command("update", "update container resource constraints", _ID, min_args=1,
+            max_args=1, handler="pyrunc.cmd_misc:update",
+            flags=(Flag(("resources", "r"), "str", help="path to a resources JSON file, or '-'"),
+                   Flag(("blkio-weight",), "int"), Flag(("cpu-period",), "str"),
+                   Flag(("cpu-quota",), "str"), Flag(("cpu-share",), "str"),
+                   Flag(("cpu-rt-period",), "str"), Flag(("cpu-rt-runtime",), "str"),
+                   Flag(("cpuset-cpus",), "str"), Flag(("cpuset-mems",), "str"),
+                   Flag(("memory",), "str"), Flag(("memory-reservation",), "str"),
+                   Flag(("memory-swap",), "str"), Flag(("pids-limit",), "int"),
+                   Flag(("l3-cache-schema",), "str"), Flag(("mem-bw-schema",), "str"))),
+    Command("features", "show the enabled features", "", max_args=0,
+            handler="pyrunc.cmd_misc:features"),
+)
+
+BY_NAME = {c.name: c for c in COMMANDS}

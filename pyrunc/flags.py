@@ -1,0 +1,137 @@
+"""A tiny command-line parser with Go's (urfave/cli v1) rules, as runc parses its arguments.
+
+Flags come first and parsing stops at the first argument that is not a flag (so
+``exec ID sh -c 'x'`` and ``ps ID -o pid`` pass the rest through) or at ``--``. A flag may
+be spelled with one or two dashes (``-root`` or ``--root``), take its value as the next
+argument or after ``=``, and a bool flag accepts ``--detach=false``. argparse is not used:
+it costs more to import and build than a whole ``state`` command should take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Command", "Flag", "UsageError", "parse_flags"]
+
+
+class UsageError(Exception):
+    """The command line is wrong (runc answers with its usage text and exit status 1)."""
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flag: ``names[0]`` is its key in the parsed options, the rest are aliases.
+
+    ``kind`` is ``bool``, ``str``, ``int`` or ``list`` (a flag that may be repeated).
+    """
+
+    names: tuple[str, ...]
+    kind: str = "bool"
+    default: Any = None
+    help: str = ""
+
+    @property
+    def key(self) -> str:
+        """The name the parsed value is stored under (dashes become underscores)."""
+        return self.names[0].replace("-", "_")
+
+    def initial(self) -> Any:
+        """The value when the flag is not given."""
+        if self.kind == "list":
+            return []
+        if self.default is not None:
+            return self.default
+        return {"bool": False, "str": "", "int": 0}[self.kind]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its flags, argument count and the function that runs it."""
+
+    name: str
+    summary: str
+    usage: str = ""
+    flags: tuple[Flag, ...] = ()
+    min_args: int = 0
+    max_args: int | None = None
+    handler: str = ""
+    """``module:function`` imported only when the command runs."""
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+    def help_text(self, prog: str = "pyrunc") -> str:
+        """The usage text printed by ``--help`` and after a usage error."""
+        lines = ["NAME:", f"   {prog} {self.name} - {self.summary}", "", "USAGE:"]
+        lines.append(f"   {prog} {self.name} [command options] {self.usage}".rstrip())
+        if self.description:
+            lines += ["", "DESCRIPTION:", f"   {self.description}"]
+        if self.flags:
+            lines += ["", "OPTIONS:"]
+            lines += [f"   {flag_synopsis(f):<34} {f.help}".rstrip() for f in self.flags]
+        return "\n".join(lines) + "\n"
+
+
+def flag_synopsis(flag: Flag) -> str:
+    """``--bundle value, -b value`` as urfave/cli prints a flag."""
+    suffix = "" if flag.kind == "bool" else " value"
+    return ", ".join(("-" if len(n) == 1 else "--") + n + suffix for n in flag.names)
+
+
+_TRUE = {"1", "t", "T", "true", "TRUE", "True"}
+_FALSE = {"0", "f", "F", "false", "FALSE", "False"}
+
+
+def parse_flags(
+    flags: Sequence[Flag], argv: Sequence[str], *, allow_unknown: bool = False
+) -> tuple[dict[str, Any], list[str], set[str]]:
+    """Parse leading flags; returns (options, remaining arguments, keys given explicitly).
+
+    ``allow_unknown`` keeps an unknown flag (and everything after it) as positional
+    arguments instead of failing.
+    """
+    by_name = {name: f for f in flags for name in f.names}
+    opts: dict[str, Any] = {f.key: f.initial() for f in flags}
+    given: set[str] = set()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if len(arg) < 2 or arg[0] != "-":
+            break
+        name, eq, value = arg.lstrip("-").partition("=")
+        if arg.startswith("---") or not name:
+            raise UsageError(f"bad flag syntax: {arg}")
+        flag = by_name.get(name)
+        if flag is None:
+            if allow_unknown:
+                break
+            raise UsageError(f"flag provided but not defined: -{name}")
+        i += 1
+        if flag.kind == "bool":
+            if eq and value not in _TRUE | _FALSE:
+                raise UsageError(f'invalid boolean value "{value}" for -{name}')
+            opts[flag.key] = not eq or value in _TRUE
+        else:
+            if not eq:
+                if i >= len(argv):
+                    raise UsageError(f"flag needs an argument: -{name}")
+                value = argv[i]
+                i += 1
+            opts[flag.key] = _convert(flag, name, value, opts[flag.key])
+        given.add(flag.key)
+    return opts, list(argv[i:]), given
+
+
+def _convert(flag: Flag, name: str, value: str, current: Any) -> Any:
+    if flag.kind == "int":
+        try:
+            return int(value, 0)
+        except ValueError:
+            raise UsageError(f'invalid value "{value}" for flag -{name}: parse error') from None
+    if flag.kind == "list":
+        return [*current, value]
+    return value
