@@ -129,6 +129,9 @@ def _run_stage2(req: SpawnRequest, fds: list[int]) -> None:
 
 def main(ctl_fd: int) -> None:
     """Serve spawn requests on ``ctl_fd`` until the caller closes it."""
+    # A container sharing the host's PID namespace can see us; non-dumpable means its
+    # root cannot open /proc/<us>/exe (the host's python) or our fds (CVE-2019-5736).
+    linux().prctl(PR_SET_DUMPABLE, 0)
     preload()
     ctl = socket.socket(fileno=ctl_fd)
     while True:
