@@ -6,10 +6,12 @@ import errno
 import logging
 
 import pytest
+from seccomp_bpfsim import run, seccomp_data
 
 from libcontainer.configs import Action, Arg, Operator, Seccomp, Syscall
 from libcontainer.errors import ConfigError
-from libcontainer.seccomp import build_filter, libseccomp as scmp
+from libcontainer.seccomp import build_filter
+from libcontainer.seccomp import libseccomp as scmp
 from libcontainer.seccomp.filter import (
     filter_flags,
     get_action,
@@ -23,8 +25,6 @@ from libcontainer.seccomp.patchbpf import (
     SECCOMP_FILTER_FLAG_SPEC_ALLOW,
 )
 from libcontainer.seccomp.profiles import docker_default
-
-from seccomp_bpfsim import run, seccomp_data
 
 NATIVE = scmp.system_arch()
 
@@ -70,7 +70,7 @@ def test_get_action(action: Action, errno_ret: int | None, expected: int) -> Non
 
 def test_bad_action_and_operator() -> None:
     with pytest.raises(ConfigError, match="invalid seccomp action"):
-        get_action(99)  # type: ignore[arg-type]
+        get_action(99)
     with pytest.raises(ConfigError, match="invalid seccomp operator"):
         get_operator(0)
     bad_rule = rules(Syscall(name="mkdir", action=42), default_action=Action.ALLOW)  # type: ignore[arg-type]

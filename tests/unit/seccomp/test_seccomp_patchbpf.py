@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 
 import pytest
+from seccomp_bpfsim import run, seccomp_data
 
 from libcontainer.configs import Action, Seccomp, Syscall
 from libcontainer.seccomp import libseccomp as scmp
@@ -19,8 +20,6 @@ from libcontainer.seccomp.patchbpf import (
     generate_patch,
     parse_program,
 )
-
-from seccomp_bpfsim import run, seccomp_data
 
 EPERM = scmp.ERRNO(errno.EPERM)
 X86_64_ONLY = pytest.mark.skipif(
@@ -120,7 +119,7 @@ def test_s390x_section_answers_setup_with_enosys() -> None:
         Insn(0x06, 0, 0, RET_ERRNO_ENOSYS),
     ]
     stub = generate_enosys_stub({scmp.Arch.S390X: {scmp.Arch.S390X: 300}})
-    prog = stub + [Insn(0x06, 0, 0, scmp.ALLOW)]
+    prog = [*stub, Insn(0x06, 0, 0, scmp.ALLOW)]
     s390x = scmp.Arch.S390X
     assert run(prog, seccomp_data(0, s390x)) == RET_ERRNO_ENOSYS
     assert run(prog, seccomp_data(5, s390x)) == scmp.ALLOW
