@@ -21,7 +21,7 @@ import sys
 
 from libcontainer.configs import IDMap
 from libcontainer.errors import os_reason
-from libcontainer.system import linux
+from libcontainer.system import PR_SET_DUMPABLE, linux
 
 from .protocol import SpawnRequest, SpawnResult, recv_obj, send_obj
 
