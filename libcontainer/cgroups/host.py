@@ -196,6 +196,17 @@ class HostCgroups:
                 return mount
         return None
 
+    def unified_mount(self) -> CgroupMount | None:
+        """The cgroup2 mount: at the root on a unified host, ``<root>/unified`` on a hybrid one.
+
+        None on a legacy host. The v2 driver and device eBPF programs work below it.
+        """
+        for mountpoint in (self.root, posixpath.join(self.root, "unified")):
+            for mount in self.mounts:
+                if mount.mountpoint == mountpoint and mount.fstype == "cgroup2":
+                    return mount
+        return None
+
     def own_cgroup(self, subsystem: str) -> str | None:
         """This process's cgroup for ``subsystem`` (``systemd`` finds ``name=systemd``)."""
         if subsystem in self.own_cgroups:

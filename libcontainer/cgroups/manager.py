@@ -1,8 +1,8 @@
 """The cgroup manager interface and the choice of driver (runc's ``cgroups.Manager`` and
 ``manager.New``).
 
-Drivers: ``fs`` (cgroup v1, by writing cgroupfs files) exists; ``fs2`` (unified v2) and
-``systemd`` (v1 and v2, through D-Bus) plug in at :func:`new_manager`.
+Drivers: ``fs`` (cgroup v1, by writing cgroupfs files), ``fs2`` (unified v2, the same way) and
+``systemd`` (transient units over D-Bus, on v1 and v2 hosts); :func:`new_manager` picks one.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from libcontainer.cgroups.host import CgroupMode, HostCgroups
-from libcontainer.errors import CgroupError
 
 if TYPE_CHECKING:
     from libcontainer.cgroups.stats import Stats
@@ -98,15 +97,13 @@ def new_manager(
         host = HostCgroups.load()
     mode = host.mode
     if cgroup.systemd:
-        raise CgroupError(
-            "the systemd cgroup driver is not supported yet; use the cgroupfs driver "
-            "(systemd=False)"
-        )
+        from libcontainer.cgroups.systemd import new_systemd_manager
+
+        return new_systemd_manager(cgroup, paths, host=host)
     if mode is CgroupMode.UNIFIED:
-        raise CgroupError(
-            f"cgroup v2 (unified hierarchy at {host.root}) is not supported yet; only "
-            "cgroup v1 (legacy or hybrid) hosts are"
-        )
+        from libcontainer.cgroups.fs2 import Fs2Manager
+
+        return Fs2Manager(cgroup, paths, host=host)
     from libcontainer.cgroups.fs.manager import FsManager
 
     return FsManager(cgroup, paths, host=host)
