@@ -214,7 +214,7 @@ def converse(
     ``expect_alive``: a standard init closes the channel and then waits on exec.fifo, so
     finding it dead at that point means it crashed without a word.
     """
-    sync.send(sock, sync.Go())
+    _send_go(sock)
     while True:
         msg, fds = sync.recv(sock)
         if msg is None:
@@ -242,6 +242,19 @@ def converse(
         elif isinstance(msg, sync.Ready):
             if on_ready:
                 on_ready()
-            sync.send(sock, sync.Go())
+            _send_go(sock)
         else:
             raise ProcessStartError(f"unexpected {msg.kind!r} message from container process")
+
+
+def _send_go(sock: socket.socket) -> None:
+    """Send Go; if the process already failed, raise the error it left in the channel."""
+    try:
+        sync.send(sock, sync.Go())
+    except OSError:
+        msg, fds = sync.recv(sock)
+        for fd in fds:
+            os.close(fd)
+        if isinstance(msg, sync.Error):
+            raise ProcessStartError(msg.message) from None
+        raise ProcessStartError("container process exited during setup") from None

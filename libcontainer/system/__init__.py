@@ -106,7 +106,7 @@ def linux() -> Syscalls:
     """The real implementation (loaded on first use: importing the C binding costs a little)."""
     global _LINUX
     if _LINUX is None:
-        from .linux import LinuxSyscalls
+        from .kernel import LinuxSyscalls
 
         _LINUX = LinuxSyscalls()
     return _LINUX
