@@ -35,7 +35,7 @@ from libcontainer.hooks import run_hooks
 from libcontainer.ocistate import OCI_VERSION, bundle_and_annotations, hook_state
 from libcontainer.process import Process
 from libcontainer.procinfo import is_alive, start_time
-from libcontainer.spawner import Spawner
+from libcontainer.spawner import SpawnerLike
 from libcontainer.state import State, StateStore
 from libcontainer.status import Status
 
@@ -53,7 +53,7 @@ class Container:
         config: Config,
         store: StateStore,
         manager: Manager | None,
-        spawner: Spawner,
+        spawner: SpawnerLike,
         *,
         state: State | None = None,
         newuidmap: str | None = None,
@@ -217,7 +217,14 @@ class Container:
                 launch.set_rlimits(pid, process.rlimits or self.config.rlimits)
                 self._record_state(pid)
 
-            launch.converse(sock, process, on_hooks=on_hooks, on_ready=on_ready, expect_alive=True)
+            launch.converse(
+                sock,
+                process,
+                on_hooks=on_hooks,
+                on_ready=on_ready,
+                on_seccomp=lambda fd: self._send_seccomp_fd(fd, pid, "creating"),
+                expect_alive=True,
+            )
         except BaseException as e:
             if fifo_fd >= 0:
                 os.close(fifo_fd)
@@ -292,13 +299,26 @@ class Container:
             if self._manager is not None:
                 self._manager.apply(process.pid)
             launch.set_rlimits(process.pid, process.rlimits or self.config.rlimits)
-            launch.converse(sock, process)
+            launch.converse(
+                sock,
+                process,
+                on_seccomp=lambda fd: self._send_seccomp_fd(fd, process.pid or 0, "running"),
+            )
         except BaseException:
             launch.kill_and_reap(process)
             process.close_parent_streams()
             raise
         finally:
             sock.close()
+
+    def _send_seccomp_fd(self, fd: int, pid: int, status: str) -> None:
+        """Give a seccomp listener fd to the agent at the config's listener_path (as runc)."""
+        from libcontainer.seccomp import send_listener_fd
+
+        seccomp = self.config.seccomp
+        assert seccomp is not None
+        state = hook_state(self.id, status, pid, self.config.labels, self.config.version)
+        send_listener_fd(seccomp.listener_path, fd, state, seccomp.listener_metadata, pid)
 
     def exec(self, timeout: float | None = None) -> None:
         """Release the init waiting on exec.fifo so it execs the user's program (runc start)."""
@@ -469,7 +489,7 @@ def _wait_gone(pid: int, started: int, timeout: float = 10.0) -> None:
 
 
 def load_container(
-    store: StateStore, container_id: str, spawner: Spawner, **kwargs: Any
+    store: StateStore, container_id: str, spawner: SpawnerLike, **kwargs: Any
 ) -> Container:
     """A Container from its state.json (for Factory.load)."""
     from libcontainer.cgroups import new_manager

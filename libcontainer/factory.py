@@ -8,7 +8,7 @@ import os
 from libcontainer import configs
 from libcontainer.container import Container, load_container
 from libcontainer.errors import ContainerNotExistsError
-from libcontainer.spawner import Spawner, default_spawner
+from libcontainer.spawner import SpawnerLike, default_spawner
 from libcontainer.state import DEFAULT_ROOT, StateStore, validate_id
 
 
@@ -23,7 +23,7 @@ class Factory:
         self,
         root: str | os.PathLike[str] = DEFAULT_ROOT,
         *,
-        spawner: Spawner | None = None,
+        spawner: SpawnerLike | None = None,
         newuidmap: str | None = None,
         newgidmap: str | None = None,
     ) -> None:
@@ -34,7 +34,7 @@ class Factory:
         self._newgidmap = newgidmap
 
     @property
-    def spawner(self) -> Spawner:
+    def spawner(self) -> SpawnerLike:
         """The spawner used for this factory's containers."""
         if self._spawner is None:
             self._spawner = default_spawner()

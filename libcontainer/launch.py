@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 from libcontainer import sync
 from libcontainer.cgroups import Manager
-from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit
+from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit, Seccomp
 from libcontainer.console import send_console
 from libcontainer.errors import ProcessStartError
-from libcontainer.init.payload import FdLayout, InitPayload
+from libcontainer.init.payload import CompiledSeccomp, FdLayout, InitPayload
 from libcontainer.process import Process
-from libcontainer.spawner import Spawner, SpawnRequest
+from libcontainer.spawner import SpawnerLike, SpawnRequest
 
 # NAMESPACE_ORDER without user (handled by the handshake) and cgroup (unshared by the init
 # after it has been put into its cgroup, so the cgroup namespace is rooted there).
@@ -44,7 +44,7 @@ class LaunchContext:
     config: Config
     bundle: str
     manager: Manager | None
-    spawner: Spawner
+    spawner: SpawnerLike
     newuidmap: str | None = None
     newgidmap: str | None = None
 
@@ -139,6 +139,7 @@ def spawn(
             process=process.spec(),
             fds=layout,
             bundle=ctx.bundle,
+            seccomp=compile_seccomp(config.seccomp) if config.seccomp is not None else None,
             unshare_cgroupns=kind == "standard"
             and any(ns.type == NamespaceType.NEWCGROUP and not ns.path for ns in config.namespaces),
         )
@@ -154,6 +155,21 @@ def spawn(
         raise ProcessStartError(result.error or "container process was not created")
     process.attach(result.pid)
     return ours
+
+
+def compile_seccomp(config: Seccomp) -> CompiledSeccomp:
+    """Build the BPF program here, in the runtime, where libseccomp is the host's."""
+    from libcontainer.configs import Action
+    from libcontainer.seccomp import filter as seccomp_filter
+
+    program = seccomp_filter.patched_program(config)
+    flags, no_new_privs = seccomp_filter.filter_flags(config, seccomp_filter.build_filter(config))
+    return CompiledSeccomp(
+        program=program,
+        flags=flags,
+        set_no_new_privs=no_new_privs,
+        notify=any(call.action == Action.NOTIFY for call in config.syscalls),
+    )
 
 
 def _reap(pid: int) -> None:
@@ -207,6 +223,7 @@ def converse(
     *,
     on_hooks: Callable[[], None] | None = None,
     on_ready: Callable[[], None] | None = None,
+    on_seccomp: Callable[[int], None] | None = None,
     expect_alive: bool = False,
 ) -> None:
     """Answer the init until it closes the channel (success) or reports an error.
@@ -239,6 +256,15 @@ def converse(
                     os.close(fds[0])
             else:
                 process.set_console(fds[0])
+        elif isinstance(msg, sync.SeccompFd):
+            if not fds:
+                raise ProcessStartError("seccomp message without a listener fd")
+            try:
+                if on_seccomp:
+                    on_seccomp(fds[0])
+            finally:
+                os.close(fds[0])
+            sync.send(sock, sync.SeccompDone())
         elif isinstance(msg, sync.Ready):
             if on_ready:
                 on_ready()

@@ -12,7 +12,11 @@ The standard init's conversation, in runc's terms::
                    <-------------  RunHooks          (rootfs mounted, before pivot_root)
       HooksDone    ------------->
                    <-------------  Console(fd)       (when a terminal was requested)
-                   <-------------  Ready             (waiting on exec.fifo from now on)
+                   <-------------  Ready             (rlimits and state.json now)
+      Go           ------------->     (drop privileges, load seccomp)
+                   <-------------  SeccompFd(fd)     (only with SCMP_ACT_NOTIFY rules)
+      SeccompDone  ------------->
+                   <-------------  (channel closed: success; the init waits on exec.fifo)
     any time:      <-------------  Error(message)
 """
 
@@ -66,6 +70,20 @@ class Console(Message):
 
 
 @dataclasses.dataclass(frozen=True)
+class SeccompFd(Message):
+    """Init -> parent: the seccomp listener fd (SCMP_ACT_NOTIFY) is attached."""
+
+    kind: ClassVar[str] = "seccomp-fd"
+
+
+@dataclasses.dataclass(frozen=True)
+class SeccompDone(Message):
+    """Parent -> init: the listener fd went to the agent."""
+
+    kind: ClassVar[str] = "seccomp-done"
+
+
+@dataclasses.dataclass(frozen=True)
 class Ready(Message):
     """Init -> parent: set up done; a standard init now waits on exec.fifo."""
 
@@ -81,7 +99,8 @@ class Error(Message):
 
 
 _KINDS: dict[str, type[Message]] = {
-    cls.kind: cls for cls in (Go, RunHooks, HooksDone, Console, Ready, Error)
+    cls.kind: cls
+    for cls in (Go, RunHooks, HooksDone, Console, SeccompFd, SeccompDone, Ready, Error)
 }
 
 

@@ -335,3 +335,13 @@ int nsenter_openat2(int dirfd, const char *path, unsigned long long flags,
 
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+int nsenter_seccomp_load(const char *program, unsigned int count, unsigned int flags)
+{
+    struct sock_fprog prog = {(unsigned short)count, (struct sock_filter *)program};
+
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}

@@ -44,6 +44,20 @@ class FdLayout:
 
 
 @dataclasses.dataclass(frozen=True)
+class CompiledSeccomp:
+    """A seccomp filter compiled by the parent: the init only loads the bytes.
+
+    libseccomp never runs inside the container (it would be loaded from the container's
+    files after pivot_root), and the init needs no more than one seccomp(2) call.
+    """
+
+    program: bytes
+    flags: int
+    set_no_new_privs: bool = False
+    notify: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class InitPayload:
     """The whole bootstrap message for one container process."""
 
@@ -54,4 +68,5 @@ class InitPayload:
     fds: FdLayout
     bundle: str = ""
     unshare_cgroupns: bool = False
+    seccomp: CompiledSeccomp | None = None
     log_level: int = 30

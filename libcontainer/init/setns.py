@@ -9,6 +9,7 @@ from libcontainer import sync
 from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import attach_terminal, finalize_process, set_no_new_privs
 from libcontainer.init.payload import InitPayload
+from libcontainer.init.seccomp import load_seccomp
 from libcontainer.keys import join_session_keyring
 from libcontainer.system import linux
 
@@ -30,14 +31,18 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
         fds.install_stdio((slave, slave, slave))
         attach_terminal(slave, process.console_size)
         os.close(slave)
-    path, argv, env = finalize_process(config, process, syscalls)
     no_new_privs = (
         process.no_new_privileges
         if process.no_new_privileges is not None
         else config.no_new_privileges
     )
+    if payload.seccomp is not None and not no_new_privs:
+        load_seccomp(sock, payload.seccomp, syscalls)
+    path, argv, env = finalize_process(config, process, syscalls)
     if no_new_privs:
         set_no_new_privs(syscalls)
+        if payload.seccomp is not None:
+            load_seccomp(sock, payload.seccomp, syscalls)
     sock.close()
     fds.install_extra_and_close_rest()
     os.execve(path, argv, env)

@@ -16,6 +16,7 @@ from libcontainer.init.finalize import (
     set_parent_death_signal,
 )
 from libcontainer.init.payload import InitPayload
+from libcontainer.init.seccomp import load_seccomp
 from libcontainer.keys import join_session_keyring
 from libcontainer.network import link_up
 from libcontainer.ocistate import hook_state
@@ -57,17 +58,22 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
 
     sync.send(sock, sync.Ready())
     sync.expect(sock, sync.Go, what="waiting for the state to be recorded")
-    path, argv, env = finalize_process(config, process, syscalls)
-    if config.parent_death_signal:
-        # Changing uid clears the parent-death signal; set it again (runc's pdeath.Restore).
-        set_parent_death_signal(syscalls, config.parent_death_signal)
     no_new_privs = (
         process.no_new_privileges
         if process.no_new_privileges is not None
         else config.no_new_privileges
     )
+    if payload.seccomp is not None and not no_new_privs:
+        # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping.
+        load_seccomp(sock, payload.seccomp, syscalls)
+    path, argv, env = finalize_process(config, process, syscalls)
+    if config.parent_death_signal:
+        # Changing uid clears the parent-death signal; set it again (runc's pdeath.Restore).
+        set_parent_death_signal(syscalls, config.parent_death_signal)
     if no_new_privs:
         set_no_new_privs(syscalls)
+        if payload.seccomp is not None:
+            load_seccomp(sock, payload.seccomp, syscalls)
     # Closing the channel tells the parent that creation succeeded.
     sock.close()
     _wait_for_start(fds)

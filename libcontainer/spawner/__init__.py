@@ -2,13 +2,14 @@
 
 from .client import Spawner, close_default_spawner, default_spawner
 from .fork import ForkSpawner
-from .protocol import SpawnRequest, SpawnResult
+from .protocol import SpawnerLike, SpawnRequest, SpawnResult
 
 __all__ = [
     "ForkSpawner",
     "SpawnRequest",
     "SpawnResult",
     "Spawner",
+    "SpawnerLike",
     "close_default_spawner",
     "default_spawner",
 ]

@@ -6,6 +6,7 @@ import array
 import dataclasses
 import pickle
 import socket
+from typing import Protocol
 
 from libcontainer.configs import IDMap
 from libcontainer.init.payload import InitPayload
@@ -57,3 +58,11 @@ def recv_obj(sock: socket.socket) -> tuple[object | None, list[int]]:
     if not data:
         return None, list(fds)
     return pickle.loads(data), list(fds)
+
+
+class SpawnerLike(Protocol):
+    """Anything that clones container processes (the helper Spawner, ForkSpawner)."""
+
+    def spawn(self, request: SpawnRequest, fds: list[int]) -> SpawnResult:
+        """Clone the process described by ``request``, handing it ``fds``."""
+        ...

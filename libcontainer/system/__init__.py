@@ -98,6 +98,10 @@ class Syscalls(Protocol):
         """openat2(2); returns an fd."""
         ...
 
+    def seccomp_load(self, program: bytes, flags: int) -> int:
+        """seccomp(SECCOMP_SET_MODE_FILTER) of a BPF program; the listener fd, or 0."""
+        ...
+
 
 _LINUX: Syscalls | None = None
 

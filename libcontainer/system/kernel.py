@@ -145,3 +145,11 @@ class LinuxSyscalls:
         if fd < 0:
             raise _fail(f"openat2 {path}")
         return fd
+
+    def seccomp_load(self, program: bytes, flags: int) -> int:
+        count = len(program) // 8
+        r = int(_lib.nsenter_seccomp_load(program, count, flags))
+        if r < 0:
+            hint = " (set no_new_privileges or keep CAP_SYS_ADMIN)" if _ffi.errno == 13 else ""
+            raise _fail("error loading seccomp filter" + hint)
+        return r

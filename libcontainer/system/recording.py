@@ -112,3 +112,7 @@ class RecordingSyscalls:
     def openat2(self, dirfd: int, path: str, flags: int, mode: int, resolve: int) -> int:
         self._record("openat2", dirfd, path, flags, mode, resolve)
         return 98
+
+    def seccomp_load(self, program: bytes, flags: int) -> int:
+        self._record("seccomp_load", program, flags)
+        return 0
