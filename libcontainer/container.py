@@ -201,8 +201,7 @@ class Container:
             assert process.pid is not None
             pid = process.pid
             launch.write_oom_score_adj(pid, self.config.oom_score_adj)
-            if self._manager is not None:
-                self._manager.apply(pid)
+            manager = self._manager
 
             def on_hooks() -> None:
                 if self._manager is not None and self.config.cgroups is not None:
@@ -223,6 +222,8 @@ class Container:
                 on_hooks=on_hooks,
                 on_ready=on_ready,
                 on_seccomp=lambda fd: self._send_seccomp_fd(fd, pid, "creating"),
+                join_cgroups=(lambda: manager.apply(pid)) if manager is not None else None,
+                cgroups_first=launch.needs_cgroups_first(self.config),
                 expect_alive=True,
             )
         except BaseException as e:

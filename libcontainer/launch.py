@@ -157,6 +157,13 @@ def spawn(
     return ours
 
 
+def needs_cgroups_first(config: Config) -> bool:
+    """Must the init be in its cgroups before it starts (cgroupns, premount commands)?"""
+    if any(ns.type == NamespaceType.NEWCGROUP for ns in config.namespaces):
+        return True
+    return any(m.premount_cmds or m.postmount_cmds for m in config.mounts)
+
+
 def compile_seccomp(config: Seccomp) -> CompiledSeccomp:
     """Build the BPF program here, in the runtime, where libseccomp is the host's."""
     from libcontainer.configs import Action
@@ -224,14 +231,28 @@ def converse(
     on_hooks: Callable[[], None] | None = None,
     on_ready: Callable[[], None] | None = None,
     on_seccomp: Callable[[int], None] | None = None,
+    join_cgroups: Callable[[], None] | None = None,
+    cgroups_first: bool = True,
     expect_alive: bool = False,
 ) -> None:
     """Answer the init until it closes the channel (success) or reports an error.
 
+    ``join_cgroups`` puts the process in its cgroups, before or after the first Go as
+    ``cgroups_first`` says.
+
     ``expect_alive``: a standard init closes the channel and then waits on exec.fifo, so
     finding it dead at that point means it crashed without a word.
     """
+    # The process waits for Go before doing anything. When nothing it does early depends
+    # on being in its cgroups (no cgroup namespace to unshare, no premount commands to
+    # fork), let it start on its mounts while we join the cgroups: they overlap. Either
+    # way the cgroups are joined before the process forks anything or is told to go on
+    # past the hooks, since we only answer RunHooks after join_cgroups returned.
+    if join_cgroups is not None and cgroups_first:
+        join_cgroups()
     _send_go(sock)
+    if join_cgroups is not None and not cgroups_first:
+        join_cgroups()
     while True:
         msg, fds = sync.recv(sock)
         if msg is None:
