@@ -16,6 +16,7 @@ import select
 import signal as signal_mod
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,7 @@ class Container:
         uid, gid = launch.host_root_ids(self.config)
         fifo_fd = -1
         sock = None
+        saver = _Background()
         try:
             os.mkfifo(fifo_path, 0o622)
             # Any user the container runs as must be able to open it for writing; the
@@ -214,7 +216,9 @@ class Container:
 
             def on_ready() -> None:
                 launch.set_rlimits(pid, process.rlimits or self.config.rlimits)
-                self._record_state(pid)
+                # Writing state.json (two fsyncs) overlaps with the init's last steps; it
+                # is joined before start() returns or fails.
+                saver.start(lambda: self._record_state(pid))
 
             launch.converse(
                 sock,
@@ -226,7 +230,9 @@ class Container:
                 cgroups_first=launch.needs_cgroups_first(self.config),
                 expect_alive=True,
             )
+            saver.join()
         except BaseException as e:
+            saver.join(raise_error=False)
             if fifo_fd >= 0:
                 os.close(fifo_fd)
             launch.kill_and_reap(process)
@@ -479,6 +485,32 @@ class Container:
                 log.warning("container %s: processes %s did not die", self.id, pids)
                 return
             time.sleep(0.005)
+
+
+class _Background:
+    """One piece of work on a thread, whose error surfaces when it is joined."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self, work: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as e:  # handed to join()
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="libcontainer-state", daemon=True)
+        self._thread.start()
+
+    def join(self, *, raise_error: bool = True) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None and raise_error:
+            error, self._error = self._error, None
+            raise error
 
 
 def _wait_gone(pid: int, started: int, timeout: float = 10.0) -> None:
