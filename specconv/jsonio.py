@@ -34,10 +34,11 @@ def _decode(text: str | bytes | bytearray) -> Any:
 def parse_spec(source: str | bytes | bytearray | Mapping[str, Any]) -> Spec:
     """Build a :class:`~specconv.spec.Spec` from JSON text or already-decoded JSON data.
 
+    ``source`` that is not text is taken as decoded JSON (what ``json.load`` returns).
     Unknown keys are ignored and ``null`` members count as absent; a value of the wrong type
     raises :class:`~libcontainer.errors.ConfigError` naming its JSON path.
     """
-    data = source if isinstance(source, Mapping) else _decode(source)
+    data = _decode(source) if isinstance(source, str | bytes | bytearray) else source
     if not isinstance(data, Mapping):
         raise ConfigError("config.json must hold a JSON object", value=type(data).__name__)
     return structure(data, Spec)

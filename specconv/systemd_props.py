@@ -9,7 +9,7 @@ A property is returned as ``(name, (signature, value))``.
 
 from __future__ import annotations
 
-import ast
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -54,6 +54,36 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _NAME = re.compile(r"[A-Za-z]{3,}")
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.DOTALL)
+_SIMPLE_ESCAPES = {
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code[0] in "uU" and len(code) > 1:
+        number = int(code[1:], 16)
+        if number > 0x10FFFF:
+            raise ValueError(f"bad escape \\{code}")
+        return chr(number)
+    if code in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[code]
+    raise ValueError(f"unknown escape \\{code}")
+
+
+def _unquote(token: str) -> str:
+    """The text of a GVariant string literal (quotes removed, escapes resolved)."""
+    return _ESCAPE.sub(_unescape, token[1:-1])
 
 
 def _tokens(text: str) -> list[str]:
@@ -73,14 +103,17 @@ def _scalar(token: str, sig: str | None) -> tuple[str, Any]:
     if token[0] in "'\"":
         if sig not in (None, "s", "o", "g"):
             raise ValueError(f"a string cannot have type {sig}")
-        return sig or "s", ast.literal_eval(token)
+        return sig or "s", _unquote(token)
     if token in ("true", "false"):
         if sig not in (None, "b"):
             raise ValueError(f"a boolean cannot have type {sig}")
         return "b", token == "true"
     is_float = any(c in token for c in ".eE") and not token.lower().startswith(("0x", "-0x"))
     if sig == "d" or (sig is None and is_float):
-        return "d", float(token)
+        number = float(token)
+        if not math.isfinite(number):
+            raise ValueError(f"{token!r} is not a finite number")
+        return "d", number
     sig = sig or "i"
     if sig not in _INT_RANGES:
         raise ValueError(f"{token!r} is not a value of type {sig}")
@@ -148,7 +181,7 @@ def systemd_properties(annotations: Mapping[str, str]) -> tuple[tuple[str, Any],
             trimmed = name.removesuffix("Sec")
             if trimmed != name and "a" <= trimmed[-1] <= "z":
                 name, value = trimmed + "USec", _sec_to_usec(value)
-        except (ValueError, SyntaxError) as exc:
+        except (ValueError, SyntaxError, OverflowError) as exc:
             raise ConfigError(
                 f"cannot parse systemd property value: {exc}", field=field, value=text
             ) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -101,129 +102,9 @@ def test_load_spec_from_file_and_bundle(tmp_path: Path) -> None:
         load_spec(tmp_path / "nope.json")
 
 
-FULL_SPEC = {
-    "ociVersion": "1.0.2",
-    "process": {
-        "terminal": True,
-        "consoleSize": {"height": 24, "width": 80},
-        "user": {"uid": 1, "gid": 2, "umask": 18, "additionalGids": [3, 4], "username": "u"},
-        "args": ["a", "b"],
-        "env": ["A=1"],
-        "cwd": "/w",
-        "capabilities": {
-            "bounding": ["CAP_KILL"],
-            "effective": ["CAP_KILL"],
-            "inheritable": ["CAP_KILL"],
-            "permitted": ["CAP_KILL"],
-            "ambient": ["CAP_KILL"],
-        },
-        "rlimits": [{"type": "RLIMIT_CORE", "hard": 1, "soft": 0}],
-        "noNewPrivileges": True,
-        "apparmorProfile": "prof",
-        "oomScoreAdj": -500,
-        "selinuxLabel": "lbl",
-    },
-    "root": {"path": "/r", "readonly": True},
-    "hostname": "h",
-    "domainname": "d",
-    "mounts": [{"destination": "/m", "type": "bind", "source": "/s", "options": ["rbind"]}],
-    "hooks": {
-        "prestart": [{"path": "/p", "args": ["p"], "env": ["E=1"], "timeout": 3}],
-        "createRuntime": [{"path": "/cr"}],
-        "createContainer": [{"path": "/cc"}],
-        "startContainer": [{"path": "/sc"}],
-        "poststart": [{"path": "/ps"}],
-        "poststop": [{"path": "/pst"}],
-    },
-    "annotations": {"b": "2", "a": "1"},
-    "linux": {
-        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 10}],
-        "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 10}],
-        "sysctl": {"net.ipv4.ip_forward": "1"},
-        "resources": {
-            "devices": [{"allow": True, "type": "c", "major": 1, "minor": 3, "access": "rwm"}],
-            "memory": {
-                "limit": 100,
-                "reservation": 50,
-                "swap": 200,
-                "kernel": 1,
-                "kernelTCP": 2,
-                "swappiness": 10,
-                "disableOOMKiller": True,
-                "useHierarchy": False,
-            },
-            "cpu": {
-                "shares": 1024,
-                "quota": 1000,
-                "period": 100000,
-                "realtimeRuntime": 5,
-                "realtimePeriod": 6,
-                "cpus": "0-1",
-                "mems": "0",
-            },
-            "pids": {"limit": 0},
-            "blockIO": {
-                "weight": 10,
-                "leafWeight": 11,
-                "weightDevice": [{"major": 8, "minor": 0, "weight": 5, "leafWeight": 6}],
-                "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1}],
-                "throttleWriteBpsDevice": [{"major": 8, "minor": 0, "rate": 2}],
-                "throttleReadIOPSDevice": [{"major": 8, "minor": 0, "rate": 3}],
-                "throttleWriteIOPSDevice": [{"major": 8, "minor": 0, "rate": 4}],
-            },
-            "hugepageLimits": [{"pageSize": "2MB", "limit": 4096}],
-            "network": {"classID": 7, "priorities": [{"name": "eth0", "priority": 2}]},
-            "rdma": {"mlx": {"hcaHandles": 1, "hcaObjects": 2}},
-            "unified": {"memory.high": "100"},
-        },
-        "cgroupsPath": "/c",
-        "namespaces": [{"type": "pid"}, {"type": "network", "path": "/proc/1/ns/net"}],
-        "devices": [
-            {
-                "path": "/dev/x",
-                "type": "c",
-                "major": 1,
-                "minor": 2,
-                "fileMode": 420,
-                "uid": 0,
-                "gid": 0,
-            }
-        ],
-        "seccomp": {
-            "defaultAction": "SCMP_ACT_ERRNO",
-            "defaultErrnoRet": 1,
-            "architectures": ["SCMP_ARCH_X86_64"],
-            "flags": ["SECCOMP_FILTER_FLAG_LOG"],
-            "listenerPath": "/l",
-            "listenerMetadata": "m",
-            "syscalls": [
-                {
-                    "names": ["read"],
-                    "action": "SCMP_ACT_ALLOW",
-                    "errnoRet": 2,
-                    "args": [{"index": 0, "value": 1, "valueTwo": 2, "op": "SCMP_CMP_EQ"}],
-                }
-            ],
-        },
-        "rootfsPropagation": "rslave",
-        "maskedPaths": ["/m"],
-        "readonlyPaths": ["/r"],
-        "mountLabel": "ml",
-        "intelRdt": {
-            "closID": "c",
-            "l3CacheSchema": "L3:0=f",
-            "memBwSchema": "MB:0=50",
-            "enableCMT": True,
-            "enableMBM": True,
-        },
-        "personality": {"domain": "LINUX", "flags": ["x"]},
-    },
-}
-
-
-def test_every_field_round_trips() -> None:
-    spec = parse_spec(FULL_SPEC)
-    expected = dict(FULL_SPEC)
+def test_every_field_round_trips(full_spec: dict[str, Any]) -> None:
+    spec = parse_spec(full_spec)
+    expected = dict(full_spec)
     # Go writes map keys sorted.
     expected["annotations"] = {"a": "1", "b": "2"}
     assert spec_to_dict(spec) == expected
@@ -231,8 +112,8 @@ def test_every_field_round_trips() -> None:
     assert parse_spec(dump_spec(spec)) == spec
 
 
-def test_every_model_field_is_exercised_by_the_full_spec() -> None:
-    # Guards FULL_SPEC against models growing fields the round trip test does not cover.
+def test_every_model_field_is_exercised_by_the_full_spec(full_spec: dict[str, Any]) -> None:
+    # Guards the full spec against models growing fields the round trip test does not cover.
     def keys(data: object) -> set[str]:
         found: set[str] = set()
         if isinstance(data, dict):
@@ -257,11 +138,11 @@ def test_every_model_field_is_exercised_by_the_full_spec() -> None:
     all_keys: set[str] = set()
     for name in models.__all__:
         all_keys |= model_keys(getattr(models, name))
-    assert all_keys <= keys(FULL_SPEC) | {"mlx"}
+    assert all_keys <= keys(full_spec) | {"mlx"}
 
 
-def test_python_field_names_map_to_camel_case_keys() -> None:
-    spec = parse_spec(FULL_SPEC)
+def test_python_field_names_map_to_camel_case_keys(full_spec: dict[str, Any]) -> None:
+    spec = parse_spec(full_spec)
     assert spec.oci_version == "1.0.2"
     assert spec.process is not None and spec.process.oom_score_adj == -500
     assert spec.linux is not None and spec.linux.uid_mappings[0].host_id == 1000
