@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 from libcontainer.errors import SyscallError
 from libcontainer.system import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, Syscalls
+from libcontainer.system import linux as _kernel
 
 __all__ = [
     "MAX_SYMLINKS",
@@ -171,6 +172,9 @@ def mkdir_all_in_root_fd(root: str, path: str, mode: int = 0o755) -> int:
     opened with ``O_NOFOLLOW`` relative to its parent's fd.
     """
     root = os.path.normpath(root)
+    existing = _existing_dir_fd(root, path)
+    if existing is not None:
+        return existing
     joined = secure_join(root, strip_root(root, path))
     fd = os.open(root, _O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     done = root.rstrip("/")
@@ -185,6 +189,32 @@ def mkdir_all_in_root_fd(root: str, path: str, mode: int = 0o755) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def _existing_dir_fd(root: str, path: str) -> int | None:
+    """Fast path: an existing directory in one openat2(RESOLVE_IN_ROOT) call, or None.
+
+    The kernel resolves the whole path as if ``root`` were ``/`` (symlinks included), which
+    is the containment the component walk gives; anything unusual (missing components, a
+    non-directory, no openat2) falls back to that walk and its precise errors.
+    """
+    rel = strip_root(root, path).lstrip("/") or "."
+    try:
+        rootfd = os.open(root, _O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return _kernel().openat2(
+            rootfd,
+            rel,
+            _O_PATH | os.O_DIRECTORY | os.O_CLOEXEC,
+            0,
+            RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        )
+    except OSError:
+        return None
+    finally:
+        os.close(rootfd)
 
 
 def mkdir_all_in_root(root: str, path: str, mode: int = 0o755) -> None:
