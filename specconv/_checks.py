@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from libcontainer.errors import ConfigError
-from specconv._codec import json_name
+from specconv._fields import json_name
 from specconv.spec import LinuxCapabilities, POSIXRlimit
 from specconv.tables import CAPABILITIES, RLIMITS
 

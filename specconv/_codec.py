@@ -28,9 +28,9 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from libcontainer.errors import ConfigError
-from specconv._fields import INT64, IntRange
+from specconv._fields import INT64, IntRange, json_name
 
-__all__ = ["converter", "json_name", "structure", "unstructure"]
+__all__ = ["converter", "structure", "unstructure"]
 
 T = TypeVar("T")
 
@@ -42,17 +42,6 @@ class _Invalid(Exception):
         super().__init__(message)
         self.message = message
         self.value = value
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def json_name(field: attrs.Attribute[Any]) -> str:
-    """The JSON key of a spec model field."""
-    explicit = field.metadata.get("json")
-    return explicit if isinstance(explicit, str) else _camel(field.name)
 
 
 @cache
@@ -256,15 +245,15 @@ def _first_leaf(exc: BaseException) -> tuple[str, BaseException]:
     return path.removeprefix("."), exc
 
 
-def structure(data: Any, cl: type[T], *, root: str = "") -> T:
+def structure(data: Any, cl: type[T]) -> T:
     """Build a spec model from JSON-like data; any problem is a ConfigError with a JSON path."""
     try:
         return converter.structure(data, cl)
     except _Invalid as exc:
-        raise ConfigError(exc.message, field=root or None, value=exc.value) from None
+        raise ConfigError(exc.message, value=exc.value) from None
     except BaseValidationError as exc:
         path, leaf = _first_leaf(exc)
-        field = f"{root}.{path}" if root and path else (root or path or None)
+        field = path or None
         if isinstance(leaf, _Invalid):
             raise ConfigError(leaf.message, field=field, value=leaf.value) from None
         raise ConfigError(f"invalid value: {leaf}", field=field) from leaf

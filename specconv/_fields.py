@@ -25,6 +25,7 @@ __all__ = [
     "Uint64",
     "always",
     "json_key",
+    "json_name",
     "omitempty",
     "str_map",
     "to_tuple",
@@ -49,6 +50,17 @@ Uint16 = Annotated[int, UINT16]
 Uint32 = Annotated[int, UINT32]
 Uint64 = Annotated[int, UINT64]
 Int64 = Annotated[int, INT64]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def json_name(field: attrs.Attribute[Any]) -> str:
+    """The JSON key of a spec model field: its ``json`` metadata, else its camelCase name."""
+    explicit = field.metadata.get("json")
+    return explicit if isinstance(explicit, str) else _camel(field.name)
 
 
 def json_key(name: str, *, omit: bool = True) -> dict[str, Any]:

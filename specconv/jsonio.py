@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from libcontainer.errors import ConfigError
-from specconv._codec import structure, unstructure
 from specconv._gojson import go_marshal_indent
 from specconv.spec import Spec
 
@@ -41,6 +40,8 @@ def parse_spec(source: str | bytes | bytearray | Mapping[str, Any]) -> Spec:
     data = _decode(source) if isinstance(source, str | bytes | bytearray) else source
     if not isinstance(data, Mapping):
         raise ConfigError("config.json must hold a JSON object", value=type(data).__name__)
+    from specconv._codec import structure  # cattrs loads on first use
+
     return structure(data, Spec)
 
 
@@ -55,6 +56,8 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
 
 def spec_to_dict(spec: Spec) -> dict[str, Any]:
     """The JSON-ready form of a spec: camelCase keys, empty ``omitempty`` fields left out."""
+    from specconv._codec import unstructure
+
     data = unstructure(spec)
     assert isinstance(data, dict)
     return data

@@ -126,7 +126,7 @@ def test_every_model_field_is_exercised_by_the_full_spec(full_spec: dict[str, An
         return found
 
     def model_keys(cl: type) -> set[str]:
-        from specconv._codec import json_name
+        from specconv._fields import json_name
 
         found: set[str] = set()
         for field in attrs.fields(cl):

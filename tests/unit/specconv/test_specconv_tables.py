@@ -43,7 +43,7 @@ def test_seccomp_names_match_runc_features(features: Any) -> None:
 def test_hooks_match_runc_features(features: Any) -> None:
     import attrs
 
-    from specconv._codec import json_name
+    from specconv._fields import json_name
     from specconv.spec import Hooks
 
     assert [json_name(f) for f in attrs.fields(Hooks)] == features["hooks"]
