@@ -16,14 +16,15 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from libcontainer import sync
+from libcontainer import apparmor, selinux, sync
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit, Seccomp
 from libcontainer.console import send_console
 from libcontainer.errors import ProcessStartError
+from libcontainer.init.finalize import capability_sets
 from libcontainer.init.payload import CompiledSeccomp, FdLayout, InitPayload
 from libcontainer.process import Process
-from libcontainer.spawner import SpawnerLike, SpawnRequest
+from libcontainer.spawner import Guard, SpawnerLike, SpawnRequest
 
 # NAMESPACE_ORDER without user (handled by the handshake) and cgroup (unshared by the init
 # after it has been put into its cgroup, so the cgroup namespace is rooted there).
@@ -65,7 +66,9 @@ def _host_id(maps: tuple[IDMap, ...], cid: int) -> int:
     return cid if not maps else 65534
 
 
-def clone_request_for_init(ctx: LaunchContext, payload: InitPayload) -> SpawnRequest:
+def clone_request_for_init(
+    ctx: LaunchContext, payload: InitPayload, guard: Guard | None = None
+) -> SpawnRequest:
     """Namespaces to create and join for a new container's init."""
     config = ctx.config
     flags = 0
@@ -86,6 +89,7 @@ def clone_request_for_init(ctx: LaunchContext, payload: InitPayload) -> SpawnReq
         become_root=userns,
         newuidmap=ctx.newuidmap,
         newgidmap=ctx.newgidmap,
+        guard=guard,
     )
 
 
@@ -120,6 +124,12 @@ def spawn(
 ) -> socket.socket:
     """Clone the process; returns our end of its channel. The process is attached on return."""
     config = ctx.config
+    # Unknown capability names are the caller's mistake: say so here, as a ConfigError,
+    # rather than from inside a half-made container.
+    capability_sets(process.capabilities or config.capabilities)
+    selinux.check_process_label(
+        process.label or config.process_label, enabled=selinux.host_enabled()
+    )
     stdio = process.child_stdio()
     with _channel() as (ours, theirs):
         fds = [theirs.fileno(), *stdio, *process.pass_fds]
@@ -142,6 +152,8 @@ def spawn(
             seccomp=compile_seccomp(config.seccomp) if config.seccomp is not None else None,
             unshare_cgroupns=kind == "standard"
             and any(ns.type == NamespaceType.NEWCGROUP and not ns.path for ns in config.namespaces),
+            apparmor_enabled=apparmor.host_enabled(),
+            selinux_enabled=selinux.host_enabled(),
         )
         try:
             result = ctx.spawner.spawn(make_request(payload), fds)

@@ -58,6 +58,13 @@ def process_env(process: ProcessSpec, home: str) -> dict[str, str]:
     return env
 
 
+def lsm_labels(config: Config, process: ProcessSpec) -> tuple[str, str]:
+    """The AppArmor profile and SELinux label of the process: its own, else the config's."""
+    profile = process.apparmor_profile or config.app_armor_profile
+    label = process.label or config.process_label
+    return profile, label
+
+
 def capability_sets(caps: Capabilities | None) -> CapabilitySets | None:
     """The process's capability sets, or None to leave capabilities as they are."""
     if caps is None:

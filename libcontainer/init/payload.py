@@ -70,3 +70,7 @@ class InitPayload:
     unshare_cgroupns: bool = False
     seccomp: CompiledSeccomp | None = None
     log_level: int = 30
+    apparmor_enabled: bool = False
+    """AppArmor is active on the host (decided by the parent: the container has no securityfs)."""
+    selinux_enabled: bool = False
+    """SELinux is active on the host (decided by the parent, like ``apparmor_enabled``)."""

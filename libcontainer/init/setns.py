@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import socket
 
-from libcontainer import sync
+from libcontainer import apparmor, selinux, sync
 from libcontainer.init.fds import FdSet
-from libcontainer.init.finalize import attach_terminal, finalize_process, set_no_new_privs
+from libcontainer.init.finalize import (
+    attach_terminal,
+    finalize_process,
+    lsm_labels,
+    set_no_new_privs,
+)
 from libcontainer.init.payload import InitPayload
 from libcontainer.init.seccomp import load_seccomp
 from libcontainer.keys import join_session_keyring
@@ -19,9 +24,12 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
     syscalls = linux()
     config = payload.config
     process = payload.process
+    profile, label = lsm_labels(config, process)
+    selinux.check_process_label(label, enabled=payload.selinux_enabled)
     sync.expect(sock, sync.Go, what="waiting for cgroups to be joined")
     fds.install_stdio()
     if not config.no_new_keyring:
+        selinux.set_key_label(label, enabled=payload.selinux_enabled)
         join_session_keyring(syscalls, payload.container_id)
     if process.terminal:
         os.setsid()
@@ -36,9 +44,12 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
         if process.no_new_privileges is not None
         else config.no_new_privileges
     )
+    selinux.set_exec_label(label, enabled=payload.selinux_enabled)
     if payload.seccomp is not None and not no_new_privs:
         load_seccomp(sock, payload.seccomp, syscalls)
     path, argv, env = finalize_process(config, process, syscalls)
+    # Before no_new_privs, which forbids AppArmor transitions (runc's order).
+    apparmor.apply_profile(profile, enabled=payload.apparmor_enabled)
     if no_new_privs:
         set_no_new_privs(syscalls)
         if payload.seccomp is not None:

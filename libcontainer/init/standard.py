@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import socket
 
-from libcontainer import rootfs, sync
+from libcontainer import apparmor, rootfs, selinux, sync
 from libcontainer.configs import Config
 from libcontainer.hooks import run_hooks
 from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import (
     attach_terminal,
     finalize_process,
+    lsm_labels,
     set_no_new_privs,
     set_parent_death_signal,
 )
@@ -29,6 +30,9 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
     syscalls = linux()
     config = payload.config
     process = payload.process
+    profile, label = lsm_labels(config, process)
+    # Refuse a process label SELinux cannot enforce before anything is set up (runc 1.1).
+    selinux.check_process_label(label, enabled=payload.selinux_enabled)
     sync.expect(sock, sync.Go, what="waiting for cgroups to be applied")
     if payload.unshare_cgroupns:
         syscalls.unshare(CLONE_NEWCGROUP)
@@ -36,6 +40,7 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
     os.setsid()
     fds.install_stdio()
     if not config.no_new_keyring:
+        selinux.set_key_label(label, enabled=payload.selinux_enabled)
         join_session_keyring(syscalls, payload.container_id)
     if any(n.type == "loopback" for n in config.networks or ()):
         link_up("lo")
@@ -52,7 +57,8 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
     _set_names(config, syscalls)
     apply_sysctls(dict(config.sysctl or {}))
     rootfs.apply_readonly_paths(config.readonly_paths or (), syscalls=syscalls)
-    rootfs.apply_masked_paths(config.mask_paths or (), config.mount_label, syscalls=syscalls)
+    mount_label = config.mount_label if payload.selinux_enabled else ""
+    rootfs.apply_masked_paths(config.mask_paths or (), mount_label, syscalls=syscalls)
     if config.parent_death_signal:
         set_parent_death_signal(syscalls, config.parent_death_signal)
 
@@ -66,10 +72,14 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
     if payload.seccomp is not None and not no_new_privs:
         # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping.
         load_seccomp(sock, payload.seccomp, syscalls)
+    selinux.set_exec_label(label, enabled=payload.selinux_enabled)
     path, argv, env = finalize_process(config, process, syscalls)
     if config.parent_death_signal:
         # Changing uid clears the parent-death signal; set it again (runc's pdeath.Restore).
         set_parent_death_signal(syscalls, config.parent_death_signal)
+    # The profile takes effect at execve; it must be asked for before no_new_privs, which
+    # forbids AppArmor transitions other than to a subprofile.
+    apparmor.apply_profile(profile, enabled=payload.apparmor_enabled)
     if no_new_privs:
         set_no_new_privs(syscalls)
         if payload.seccomp is not None:

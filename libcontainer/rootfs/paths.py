@@ -60,9 +60,8 @@ def apply_masked_paths(paths: Iterable[str], mount_label: str, *, syscalls: Sysc
 
     The /dev/null used must really be the null device (char 1:3): an image could make it
     a symlink or a regular file to get a writable "mask" (CVE-2025-31133). ``mount_label``
-    would label the tmpfs on an SELinux host; SELinux is not supported, so it is unused.
+    labels the tmpfs; the caller passes "" when SELinux is disabled (labels are ignored).
     """
-    del mount_label  # SELinux labels are not supported (see the module docs).
     paths = list(paths)
     if not paths:
         return
@@ -79,7 +78,8 @@ def apply_masked_paths(paths: Iterable[str], mount_label: str, *, syscalls: Sysc
                 target = fd_path(fd)
                 if stat.S_ISDIR(os.fstat(fd).st_mode):
                     try:
-                        syscalls.mount("tmpfs", target, "tmpfs", MS_RDONLY, None)
+                        data = f'context="{mount_label}"' if mount_label else None
+                        syscalls.mount("tmpfs", target, "tmpfs", MS_RDONLY, data)
                     except SyscallError as e:
                         raise fail(e, f"mask {path} with a read-only tmpfs") from None
                 else:
