@@ -36,7 +36,7 @@ from libcontainer.hooks import run_hooks
 from libcontainer.ocistate import OCI_VERSION, bundle_and_annotations, hook_state
 from libcontainer.process import Process
 from libcontainer.procinfo import is_alive, start_time
-from libcontainer.spawner import SpawnerLike
+from libcontainer.spawner import Guard, SpawnerLike
 from libcontainer.state import State, StateStore
 from libcontainer.status import Status
 
@@ -194,7 +194,7 @@ class Container:
                 ctx,
                 process,
                 "standard",
-                lambda p: launch.clone_request_for_init(ctx, p),
+                lambda p: launch.clone_request_for_init(ctx, p, self._guard()),
                 fifo_fd=fifo_fd,
             )
             os.close(fifo_fd)
@@ -246,6 +246,13 @@ class Container:
         finally:
             if sock is not None:
                 sock.close()
+            if process.pid is not None:
+                self._spawner.release(process.pid)
+
+    def _guard(self) -> Guard:
+        """What the spawner undoes if we die before the container is created."""
+        paths = self._manager.get_paths().values() if self._manager is not None else ()
+        return Guard(state_dir=str(self.root), cgroup_paths=tuple(paths))
 
     def _undo_start(self) -> None:
         """After a failed start: back to a clean *stopped* container (dir kept, as created)."""

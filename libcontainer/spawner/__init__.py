@@ -2,10 +2,12 @@
 
 from .client import Spawner, close_default_spawner, default_spawner
 from .fork import ForkSpawner
-from .protocol import SpawnerLike, SpawnRequest, SpawnResult
+from .protocol import Guard, Release, SpawnerLike, SpawnRequest, SpawnResult
 
 __all__ = [
     "ForkSpawner",
+    "Guard",
+    "Release",
     "SpawnRequest",
     "SpawnResult",
     "Spawner",

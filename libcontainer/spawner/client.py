@@ -12,7 +12,7 @@ from pathlib import Path
 
 from libcontainer.errors import ProcessStartError
 
-from .protocol import SpawnRequest, SpawnResult, recv_obj, send_obj
+from .protocol import Release, SpawnRequest, SpawnResult, recv_obj, send_obj
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 _BOOT = (
@@ -73,6 +73,19 @@ class Spawner:
                 assert isinstance(obj, SpawnResult)
                 return obj
         raise ProcessStartError("spawner helper is not available")
+
+    def release(self, pid: int) -> None:
+        """Creation of ``pid`` is over (done or undone): drop its guard."""
+        with self._lock:
+            if self._sock is None:
+                return
+            try:
+                send_obj(self._sock, Release(pid))
+                _obj, extra = recv_obj(self._sock)
+            except OSError:
+                return
+            for fd in extra:
+                os.close(fd)
 
     def _reset(self) -> None:
         if self._sock is not None:

@@ -53,5 +53,8 @@ class ForkSpawner:
             raise ProcessStartError("spawner process exited unexpectedly")
         return obj
 
+    def release(self, pid: int) -> None:
+        """Nothing is guarded: like runc, a killed caller leaves its half-made container."""
+
     def close(self) -> None:
         """Nothing to stop."""

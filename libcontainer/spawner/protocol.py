@@ -16,6 +16,25 @@ MAX_FDS = 64
 
 
 @dataclasses.dataclass(frozen=True)
+class Guard:
+    """What to undo if the caller dies before the container is created.
+
+    The spawner outlives a killed caller for a moment (it notices the closed control
+    socket): it then kills the half-made init and removes its cgroups and state dir.
+    """
+
+    state_dir: str
+    cgroup_paths: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    """Caller -> spawner: creation of ``pid`` finished (or was undone); forget its guard."""
+
+    pid: int
+
+
+@dataclasses.dataclass(frozen=True)
 class SpawnRequest:
     """Clone one container process: which namespaces to join and create, and its payload."""
 
@@ -28,6 +47,7 @@ class SpawnRequest:
     become_root: bool = False
     newuidmap: str | None = None
     newgidmap: str | None = None
+    guard: Guard | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,4 +85,8 @@ class SpawnerLike(Protocol):
 
     def spawn(self, request: SpawnRequest, fds: list[int]) -> SpawnResult:
         """Clone the process described by ``request``, handing it ``fds``."""
+        ...
+
+    def release(self, pid: int) -> None:
+        """Creation of ``pid`` is over: drop the guard set up by its request."""
         ...

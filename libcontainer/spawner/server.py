@@ -14,16 +14,20 @@ subprocess, and it survives this helper.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import struct
 import subprocess
 import sys
+import time
 
 from libcontainer.configs import IDMap
 from libcontainer.errors import os_reason
+from libcontainer.procinfo import is_alive, start_time
 from libcontainer.system import PR_SET_DUMPABLE, linux
 
-from .protocol import SpawnRequest, SpawnResult, recv_obj, send_obj
+from .protocol import Guard, Release, SpawnRequest, SpawnResult, recv_obj, send_obj
 
 # struct nsenter_msg from nsenter.h: int type; int value; char text[200].
 _MSG = struct.Struct("ii200s")
@@ -127,6 +131,29 @@ def _run_stage2(req: SpawnRequest, fds: list[int]) -> None:
         os._exit(code)
 
 
+def _undo_guarded(guarded: dict[int, tuple[int | None, Guard]]) -> None:
+    """The caller died mid-create: kill each half-made init, remove its cgroups and state."""
+    for pid, (started, guard) in guarded.items():
+        if started is not None and start_time(pid) == started:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            deadline = time.monotonic() + 5
+            while is_alive(pid, started) and time.monotonic() < deadline:
+                time.sleep(0.005)
+        for path in sorted(guard.cgroup_paths, key=len, reverse=True):
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)  # EBUSY until the killed tasks are gone
+        shutil.rmtree(guard.state_dir, ignore_errors=True)
+
+
 def main(ctl_fd: int) -> None:
     """Serve spawn requests on ``ctl_fd`` until the caller closes it."""
     # A container sharing the host's PID namespace can see us; non-dumpable means its
@@ -134,18 +161,26 @@ def main(ctl_fd: int) -> None:
     linux().prctl(PR_SET_DUMPABLE, 0)
     preload()
     ctl = socket.socket(fileno=ctl_fd)
+    guarded: dict[int, tuple[int | None, Guard]] = {}
     while True:
         try:
             obj, fds = recv_obj(ctl)
         except ConnectionResetError:
             obj, fds = None, []
         if obj is None:
+            _undo_guarded(guarded)
             os._exit(0)
+        if isinstance(obj, Release):
+            guarded.pop(obj.pid, None)
+            send_obj(ctl, SpawnResult())
+            continue
         assert isinstance(obj, SpawnRequest)
         try:
             result = serve_one(ctl, obj, fds)
         except Exception as e:
             result = SpawnResult(error=f"spawner: {e}")
+        if obj.guard is not None and result.pid:
+            guarded[result.pid] = (start_time(result.pid), obj.guard)
         for fd in fds:
             try:
                 os.close(fd)

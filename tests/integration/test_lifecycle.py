@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ctutil import Factories, run_output
+from ctutil import Factories, run_output, unique_id
 
 from libcontainer import Process, Status
 from libcontainer.errors import (
@@ -436,3 +436,49 @@ def test_console_socket_receives_the_pty(
         server.close()
         if "fd" in got:
             os.close(got["fd"])
+
+
+def test_caller_killed_mid_create_leaves_nothing(
+    make_config: Any, state_root: Path, tmp_path: Path
+) -> None:
+    """SIGKILL the creating process while a prestart hook runs: the spawner undoes it all."""
+    started = tmp_path / "hook-started"
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["hooks"] = {
+            "prestart": [{"path": "/bin/sh", "args": ["sh", "-c", f"touch {started}; sleep 1"]}]
+        }
+
+    config = make_config(edit)
+    cid = unique_id()
+    config_json = tmp_path / "config.json"
+    from libcontainer.configs import config_to_json
+
+    config_json.write_text(config_to_json(config))
+    script = textwrap.dedent(
+        f"""
+        from libcontainer import Factory, Process
+        from libcontainer.configs import config_from_json
+        config = config_from_json(open({str(config_json)!r}).read())
+        c = Factory({str(state_root)!r}).create({cid!r}, config)
+        c.start(Process(["true"]))
+        """
+    )
+    creator = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert time.monotonic() < deadline, "the hook never ran"
+            assert creator.poll() is None, "the creator exited early"
+            time.sleep(0.01)
+        creator.kill()
+    finally:
+        creator.wait()
+    from libcontainer.cgroups import new_manager
+
+    paths = new_manager(config.cgroups).get_paths().values()  # type: ignore[arg-type]
+    deadline = time.monotonic() + 15
+    while (state_root / cid).exists() or any(os.path.exists(p) for p in paths):
+        assert time.monotonic() < deadline, "state dir or cgroups were left behind"
+        time.sleep(0.05)
+    time.sleep(1.2)  # let the orphaned hook's sleep finish
