@@ -482,3 +482,32 @@ def test_caller_killed_mid_create_leaves_nothing(
         assert time.monotonic() < deadline, "state dir or cgroups were left behind"
         time.sleep(0.05)
     time.sleep(1.2)  # let the orphaned hook's sleep finish
+
+
+def test_preserved_fds_arrive_as_3_and_up_and_nothing_else_leaks(
+    containers: Factories, make_config: Any
+) -> None:
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    stray = os.open("/", os.O_RDONLY)  # an fd of the caller that must not leak in
+    try:
+        c = containers.create(make_config())
+        proc = Process(
+            ["sh", "-c", "echo one >&3; echo two >&4; ls /proc/self/fd | sort -n | tr '\\n' ' '"],
+            env=["PATH=/bin", "LISTEN_FDS=2"],
+            pass_fds=[w1, w2],
+            stdout=subprocess.PIPE,
+        )
+        c.run(proc)
+        os.close(w1)
+        os.close(w2)
+        assert proc.stdout is not None
+        fds = proc.stdout.read().decode().split()
+        assert proc.wait() == 0
+        assert os.read(r1, 100) == b"one\n"
+        assert os.read(r2, 100) == b"two\n"
+        # 0-2, the two preserved ones, and the fd ls uses to read the directory.
+        assert fds[:5] == ["0", "1", "2", "3", "4"] and len(fds) <= 6, fds
+    finally:
+        for fd in (r1, r2, stray):
+            os.close(fd)
