@@ -31,8 +31,16 @@ class FdSet:
         survive into the container (CVE-2024-21626).
         """
 
+        # Anything at or above ``low`` is out of the way of 0, 1, 2 and the preserved fds.
+        low = 3 + len(layout.extra)
+
         def park(index: int) -> int:
-            return fcntl.fcntl(fds[index], fcntl.F_DUPFD_CLOEXEC, _PARK)
+            try:
+                return fcntl.fcntl(fds[index], fcntl.F_DUPFD_CLOEXEC, _PARK)
+            except OSError:
+                # The parent may already have applied the process's RLIMIT_NOFILE (it does
+                # so for an exec while we start): below _PARK is fine, just less tidy.
+                return fcntl.fcntl(fds[index], fcntl.F_DUPFD_CLOEXEC, low)
 
         parked = cls(
             sync=park(layout.sync),
