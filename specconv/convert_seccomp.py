@@ -9,7 +9,6 @@ from specconv.tables import (
     SECCOMP_ACTIONS,
     SECCOMP_ARCHES,
     SECCOMP_FLAGS,
-    SECCOMP_FLAGS_IGNORED,
     SECCOMP_OPERATORS,
 )
 
@@ -41,20 +40,14 @@ def _operator(name: str, field: str) -> Operator:
 
 
 def _flags(flags: tuple[str, ...]) -> tuple[str, ...]:
-    kept = []
     for index, flag in enumerate(flags):
-        if flag in SECCOMP_FLAGS_IGNORED:
-            continue
         if flag not in SECCOMP_FLAGS:
             raise ConfigError(
-                "seccomp flag not supported (supported: "
-                + ", ".join(sorted(SECCOMP_FLAGS | SECCOMP_FLAGS_IGNORED))
-                + ")",
+                "seccomp flags are not supported by runc 1.1 (leave linux.seccomp.flags empty)",
                 field=f"{_FIELD}.flags[{index}]",
                 value=flag,
             )
-        kept.append(flag)
-    return tuple(kept)
+    return flags
 
 
 def _architectures(arches: tuple[str, ...]) -> tuple[str, ...]:

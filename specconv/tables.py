@@ -25,7 +25,6 @@ __all__ = [
     "SECCOMP_ACTIONS",
     "SECCOMP_ARCHES",
     "SECCOMP_FLAGS",
-    "SECCOMP_FLAGS_IGNORED",
     "SECCOMP_OPERATORS",
     "DefaultDevice",
     "FlagOp",
@@ -303,9 +302,8 @@ SECCOMP_ARCHES: MappingProxyType[str, str] = MappingProxyType(
     }
 )
 
-# Seccomp filter flags runc 1.1 passes on; TSYNC is always used, so naming it is a no-op.
-SECCOMP_FLAGS = frozenset({"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"})
-SECCOMP_FLAGS_IGNORED = frozenset({"SECCOMP_FILTER_FLAG_TSYNC"})
+# Seccomp filter flags runc 1.1.5 accepts: none ("seccomp flags are not yet supported").
+SECCOMP_FLAGS: frozenset[str] = frozenset()
 
 
 class DefaultDevice(NamedTuple):

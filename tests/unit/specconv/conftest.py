@@ -125,7 +125,6 @@ FULL_SPEC: dict[str, Any] = {
             "defaultAction": "SCMP_ACT_ERRNO",
             "defaultErrnoRet": 1,
             "architectures": ["SCMP_ARCH_X86_64"],
-            "flags": ["SECCOMP_FILTER_FLAG_LOG"],
             "listenerPath": "/l",
             "listenerMetadata": "m",
             "syscalls": [
