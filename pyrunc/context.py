@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 __all__ = ["CliError", "Globals", "error_message"]
 
 
@@ -11,17 +9,29 @@ class CliError(Exception):
     """An error to report as runc does: one log line, exit status 1."""
 
 
-@dataclass(frozen=True)
 class Globals:
     """The global options every command sees."""
 
-    root: str
-    log: str
-    log_format: str
-    debug: bool
-    systemd_cgroup: bool
-    rootless: str
-    criu: str
+    __slots__ = ("criu", "debug", "log", "log_format", "root", "rootless", "systemd_cgroup")
+
+    def __init__(
+        self,
+        *,
+        root: str,
+        log: str = "",
+        log_format: str = "text",
+        debug: bool = False,
+        systemd_cgroup: bool = False,
+        rootless: str = "auto",
+        criu: str = "criu",
+    ) -> None:
+        self.root = root
+        self.log = log
+        self.log_format = log_format
+        self.debug = debug
+        self.systemd_cgroup = systemd_cgroup
+        self.rootless = rootless
+        self.criu = criu
 
 
 def error_message(e: BaseException) -> str:

@@ -10,7 +10,6 @@ it costs more to import and build than a whole ``state`` command should take.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Command", "Flag", "UsageError", "parse_flags"]
@@ -20,22 +19,24 @@ class UsageError(Exception):
     """The command line is wrong (runc answers with its usage text and exit status 1)."""
 
 
-@dataclass(frozen=True)
 class Flag:
     """One flag: ``names[0]`` is its key in the parsed options, the rest are aliases.
 
-    ``kind`` is ``bool``, ``str``, ``int`` or ``list`` (a flag that may be repeated).
+    ``kind`` is ``bool``, ``str``, ``int`` or ``list`` (a flag that may be repeated). (A
+    plain class: ``dataclasses`` imports ``inspect``, which costs more than a command.)
     """
 
-    names: tuple[str, ...]
-    kind: str = "bool"
-    default: Any = None
-    help: str = ""
+    __slots__ = ("default", "help", "key", "kind", "names")
 
-    @property
-    def key(self) -> str:
+    def __init__(
+        self, names: tuple[str, ...], kind: str = "bool", default: Any = None, help: str = ""
+    ) -> None:
+        self.names = names
+        self.kind = kind
+        self.default = default
+        self.help = help
+        self.key = names[0].replace("-", "_")
         """The name the parsed value is stored under (dashes become underscores)."""
-        return self.names[0].replace("-", "_")
 
     def initial(self) -> Any:
         """The value when the flag is not given."""
@@ -46,20 +47,35 @@ class Flag:
         return {"bool": False, "str": "", "int": 0}[self.kind]
 
 
-@dataclass(frozen=True)
 class Command:
-    """A subcommand: its flags, argument count and the function that runs it."""
+    """A subcommand: its flags, argument count and the function that runs it.
 
-    name: str
-    summary: str
-    usage: str = ""
-    flags: tuple[Flag, ...] = ()
-    min_args: int = 0
-    max_args: int | None = None
-    handler: str = ""
-    """``module:function`` imported only when the command runs."""
-    description: str = ""
-    aliases: tuple[str, ...] = field(default=())
+    ``handler`` is ``module:function``, imported only when the command runs.
+    """
+
+    __slots__ = ("description", "flags", "handler", "max_args", "min_args", "name", "summary",
+                 "usage")
+
+    def __init__(
+        self,
+        name: str,
+        summary: str,
+        usage: str = "",
+        *,
+        flags: tuple[Flag, ...] = (),
+        min_args: int = 0,
+        max_args: int | None = None,
+        handler: str = "",
+        description: str = "",
+    ) -> None:
+        self.name = name
+        self.summary = summary
+        self.usage = usage
+        self.flags = flags
+        self.min_args = min_args
+        self.max_args = max_args
+        self.handler = handler
+        self.description = description
 
     def help_text(self, prog: str = "pyrunc") -> str:
         """The usage text printed by ``--help`` and after a usage error."""

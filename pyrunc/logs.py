@@ -8,7 +8,6 @@ module is only hooked up (:func:`capture_library_logs`) by commands that load th
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -35,6 +34,8 @@ def _needs_quoting(text: str) -> bool:
 
 
 def _text_value(text: str) -> str:
+    import json
+
     return json.dumps(text, ensure_ascii=False) if _needs_quoting(text) else text
 
 
@@ -65,6 +66,8 @@ class Logger:
             return
         name = "warning" if level == "warning" else level
         if self.json:
+            import json
+
             record = {"level": name, "msg": msg, **fields, "time": _now()}
             line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         else:
