@@ -18,17 +18,43 @@ def write_proc_file(path: str, data: str, *, proc: str = "/proc") -> None:
         raise ConfigError("path must not contain '..'", field="proc path", value=path)
     try:
         proc_dev = os.stat(proc).st_dev
+        proc_mnt = _mount_id_of(proc)
         fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as e:
         raise SyscallError(e.errno, f"open {path}: {os_reason(e)}") from None
     try:
         if os.fstat(fd).st_dev != proc_dev:
             raise SyscallError(0, f"refusing to write {path}: not a file on {proc}'s procfs")
+        # Same device is not enough: another procfs file bind-mounted over the target (say
+        # /proc/sysrq-trigger over /proc/sys/kernel/domainname) lives on the same procfs.
+        # A file of /proc itself is on /proc's mount, not on a mount of its own.
+        if proc_mnt is not None and _fd_mount_id(fd) not in (None, proc_mnt):
+            raise SyscallError(0, f"refusing to write {path}: something is mounted over it")
         os.write(fd, data.encode())
     except OSError as e:
         if isinstance(e, SyscallError):
             raise
         raise SyscallError(e.errno, f"write {path}: {os_reason(e)}") from None
+    finally:
+        os.close(fd)
+
+
+def _fd_mount_id(fd: int) -> int | None:
+    """The mount id of an open fd (``mnt_id`` in fdinfo), None if the kernel hides it."""
+    try:
+        with open(f"/proc/self/fdinfo/{fd}") as f:
+            for line in f:
+                if line.startswith("mnt_id:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _mount_id_of(path: str) -> int | None:
+    fd = os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return _fd_mount_id(fd)
     finally:
         os.close(fd)
 
