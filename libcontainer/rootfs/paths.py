@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from libcontainer.errors import SyscallError
 from libcontainer.system import MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, Syscalls
 
-from .mountops import LOCKABLE_FLAGS, MountContext, fail, mount_in_root, statfs_mount_flags
+from .mountops import LOCKABLE_FLAGS, fail, statfs_mount_flags
 from .securejoin import create_file_in_root, fd_path, open_in_root, procfd
 
 __all__ = ["apply_masked_paths", "apply_readonly_paths", "mount_console"]
@@ -117,5 +117,20 @@ def mount_console(slave_path: str, *, syscalls: Syscalls) -> None:
         create_file_in_root("/", "/dev/console", 0o666)
     finally:
         os.umask(old)
-    ctx = MountContext(root="/", syscalls=syscalls)
-    mount_in_root(ctx, slave_path, "/dev/console", None, MS_BIND, None)
+    # Never follow /dev/console: an image (or a bind-mounted /dev) can make it a symlink to
+    # a /proc file, and the pty would be mounted over that file, evading the masks and the
+    # read-only /proc/sys (CVE-2025-52565). Only a plain file or a device is a target.
+    fd = open_in_root("/", "/dev/console", os.O_PATH, syscalls, follow=False)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode)):
+            raise SyscallError(
+                errno.EPERM,
+                "refusing to mount the console: /dev/console is not a regular file or a device",
+            )
+        try:
+            syscalls.mount(slave_path, fd_path(fd), None, MS_BIND, None)
+        except SyscallError as e:
+            raise fail(e, f"mount {slave_path} to /dev/console") from None
+    finally:
+        os.close(fd)
