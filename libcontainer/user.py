@@ -39,9 +39,11 @@ def _entries(path: str) -> Iterator[list[str]]:
                 return
             total += len(raw)
             if not raw.endswith(b"\n") and len(raw) >= MAX_LINE:
-                # Over-long line: skip the rest of it.
-                while raw and not raw.endswith(b"\n"):
+                # Over-long line: skip the rest of it, within the same byte budget (a
+                # 200 GB line without a newline must not be read to its end).
+                while raw and not raw.endswith(b"\n") and total < MAX_BYTES:
                     raw = f.readline(MAX_LINE)
+                    total += len(raw)
                 continue
             line = raw.decode("utf-8", "replace").strip()
             if not line or line.startswith("#"):
