@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from pyrunc import SPEC_VERSION, __version__
-from pyrunc.context import Globals, error_message
 from pyrunc.commands import BY_NAME, COMMANDS, GLOBAL_FLAGS
+from pyrunc.context import Globals, error_message
 from pyrunc.flags import Command, Flag, UsageError, flag_synopsis, parse_flags
 from pyrunc.logs import logger
 
@@ -113,7 +113,7 @@ def run(argv: Sequence[str]) -> int:
         return code
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # noqa: BLE001 - every failure becomes runc's "log and exit 1"
+    except Exception as e:
         if g.debug:
             import traceback
 

@@ -87,7 +87,7 @@ def create(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc create``: the container is *created*; ``start`` runs the program."""
     try:
         _create(g, opts, args[0], detach=True)
-    except Exception as e:  # noqa: BLE001 - runc prefixes every create failure
+    except Exception as e:
         raise CliError(f"pyrunc create failed: {error_message(e)}") from e
     return 0
 
@@ -112,7 +112,7 @@ def run(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
         except BaseException:
             container.destroy()
             raise
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise CliError(f"pyrunc run failed: {error_message(e)}") from e
     if detach:
         return 0

@@ -36,9 +36,7 @@ def spec(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
 
 def not_supported(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``checkpoint`` and ``restore``: there is no CRIU integration (yet)."""
-    raise CliError(
-        "checkpoint/restore is not supported by pyrunc: it has no CRIU integration yet"
-    )
+    raise CliError("checkpoint/restore is not supported by pyrunc: it has no CRIU integration yet")
 
 
 def pause(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
@@ -53,29 +51,108 @@ def resume(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     return 0
 
 
-_MOUNT_OPTIONS = sorted(
-    "acl async atime bind defaults dev diratime dirsync exec iversion lazytime loud mand "
-    "noacl noatime nodev nodiratime noexec noiversion nolazytime nomand norelatime "
-    "nostrictatime nosuid nosymfollow private ratime rbind rdev rdiratime relatime remount "
-    "rexec rnoatime rnodev rnodiratime rnoexec rnorelatime rnostrictatime rnosuid "
-    "rnosymfollow ro rprivate rrelatime rro rrw rshared rslave rstrictatime rsuid "
-    "rsymfollow runbindable rw shared silent slave strictatime suid symfollow sync "
-    "tmpcopyup unbindable".split()
-)
+# The mount options runc 1.1 accepts (``runc features`` lists them sorted).
+_MOUNT_OPTIONS = [
+    "acl",
+    "async",
+    "atime",
+    "bind",
+    "defaults",
+    "dev",
+    "diratime",
+    "dirsync",
+    "exec",
+    "iversion",
+    "lazytime",
+    "loud",
+    "mand",
+    "noacl",
+    "noatime",
+    "nodev",
+    "nodiratime",
+    "noexec",
+    "noiversion",
+    "nolazytime",
+    "nomand",
+    "norelatime",
+    "nostrictatime",
+    "nosuid",
+    "nosymfollow",
+    "private",
+    "ratime",
+    "rbind",
+    "rdev",
+    "rdiratime",
+    "relatime",
+    "remount",
+    "rexec",
+    "rnoatime",
+    "rnodev",
+    "rnodiratime",
+    "rnoexec",
+    "rnorelatime",
+    "rnostrictatime",
+    "rnosuid",
+    "rnosymfollow",
+    "ro",
+    "rprivate",
+    "rrelatime",
+    "rro",
+    "rrw",
+    "rshared",
+    "rslave",
+    "rstrictatime",
+    "rsuid",
+    "rsymfollow",
+    "runbindable",
+    "rw",
+    "shared",
+    "silent",
+    "slave",
+    "strictatime",
+    "suid",
+    "symfollow",
+    "sync",
+    "tmpcopyup",
+    "unbindable",
+]
 _SECCOMP_ACTIONS = [
-    "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-    "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
+    "SCMP_ACT_ALLOW",
+    "SCMP_ACT_ERRNO",
+    "SCMP_ACT_KILL",
+    "SCMP_ACT_KILL_PROCESS",
+    "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_LOG",
+    "SCMP_ACT_NOTIFY",
+    "SCMP_ACT_TRACE",
     "SCMP_ACT_TRAP",
 ]
 _SECCOMP_OPERATORS = [
-    "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
-    "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
+    "SCMP_CMP_EQ",
+    "SCMP_CMP_GE",
+    "SCMP_CMP_GT",
+    "SCMP_CMP_LE",
+    "SCMP_CMP_LT",
+    "SCMP_CMP_MASKED_EQ",
+    "SCMP_CMP_NE",
 ]
 _SECCOMP_ARCHS = [
-    "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64",
-    "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
-    "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390",
-    "SCMP_ARCH_S390X", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
+    "SCMP_ARCH_AARCH64",
+    "SCMP_ARCH_ARM",
+    "SCMP_ARCH_MIPS",
+    "SCMP_ARCH_MIPS64",
+    "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",
+    "SCMP_ARCH_MIPSEL64",
+    "SCMP_ARCH_MIPSEL64N32",
+    "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",
+    "SCMP_ARCH_PPC64LE",
+    "SCMP_ARCH_S390",
+    "SCMP_ARCH_S390X",
+    "SCMP_ARCH_X32",
+    "SCMP_ARCH_X86",
+    "SCMP_ARCH_X86_64",
 ]
 
 
@@ -98,13 +175,19 @@ def features(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
         from libcontainer.seccomp.libseccomp import version
 
         seccomp_version = ".".join(map(str, version()))
-    except Exception:  # noqa: BLE001 - no libseccomp: seccomp is reported disabled
+    except Exception:
         seccomp_version = ""
     out = {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": SPEC_VERSION,
-        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer",
-                  "poststart", "poststop"],
+        "hooks": [
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop",
+        ],
         "mountOptions": _MOUNT_OPTIONS,
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
@@ -120,8 +203,9 @@ def features(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
             "selinux": {"enabled": os.path.isdir("/sys/fs/selinux")},
         },
         "annotations": {
-            **({"io.github.seccomp.libseccomp.version": seccomp_version}
-               if seccomp_version else {}),
+            **(
+                {"io.github.seccomp.libseccomp.version": seccomp_version} if seccomp_version else {}
+            ),
             "org.opencontainers.runc.checkpoint.enabled": "false",
             "org.opencontainers.runc.version": f"pyrunc {__version__}",
         },
@@ -160,12 +244,18 @@ _UPDATE_FLAGS = {
     "pids_limit": ("pids_limit", int),
 }
 _OCI_RESOURCES = {
-    ("memory", "limit"): "memory", ("memory", "reservation"): "memory_reservation",
-    ("memory", "swap"): "memory_swap", ("cpu", "shares"): "cpu_shares",
-    ("cpu", "quota"): "cpu_quota", ("cpu", "period"): "cpu_period",
-    ("cpu", "realtimeRuntime"): "cpu_rt_runtime", ("cpu", "realtimePeriod"): "cpu_rt_period",
-    ("cpu", "cpus"): "cpuset_cpus", ("cpu", "mems"): "cpuset_mems",
-    ("blockIO", "weight"): "blkio_weight", ("pids", "limit"): "pids_limit",
+    ("memory", "limit"): "memory",
+    ("memory", "reservation"): "memory_reservation",
+    ("memory", "swap"): "memory_swap",
+    ("cpu", "shares"): "cpu_shares",
+    ("cpu", "quota"): "cpu_quota",
+    ("cpu", "period"): "cpu_period",
+    ("cpu", "realtimeRuntime"): "cpu_rt_runtime",
+    ("cpu", "realtimePeriod"): "cpu_rt_period",
+    ("cpu", "cpus"): "cpuset_cpus",
+    ("cpu", "mems"): "cpuset_mems",
+    ("blockIO", "weight"): "blkio_weight",
+    ("pids", "limit"): "pids_limit",
 }
 
 
@@ -186,7 +276,7 @@ def _resource_changes(opts: dict[str, Any]) -> dict[str, Any]:
     if "l3_cache_schema" in given or "mem_bw_schema" in given:
         raise CliError("Intel RDT is not supported by pyrunc")
     return {
-        field: parse(opts[flag]) if isinstance(opts[flag], str) else opts[flag]
+        field: parse(opts[flag]) if isinstance(opts[flag], str) else opts[flag]  # type: ignore[operator]
         for flag, (field, parse) in _UPDATE_FLAGS.items()
         if flag in given
     }

@@ -24,16 +24,26 @@ def _omit(d: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 def _mem(entry: Any) -> dict[str, Any]:
     return _omit(
-        {"limit": entry.limit, "usage": entry.usage, "max": entry.max_usage,
-         "failcnt": entry.failcnt},
-        "usage", "max",
+        {
+            "limit": entry.limit,
+            "usage": entry.usage,
+            "max": entry.max_usage,
+            "failcnt": entry.failcnt,
+        },
+        "usage",
+        "max",
     )
 
 
 def _blkio(entries: list[Any]) -> list[dict[str, Any]]:
     return [
-        _omit({"major": e.major, "minor": e.minor, "op": e.op, "value": e.value},
-              "major", "minor", "op", "value")
+        _omit(
+            {"major": e.major, "minor": e.minor, "op": e.op, "value": e.value},
+            "major",
+            "minor",
+            "op",
+            "value",
+        )
         for e in entries
     ]
 
@@ -53,47 +63,79 @@ def convert_stats(s: Any) -> dict[str, Any]:
             "ioTimeRecursive": _blkio(b.io_time_recursive),
             "sectorsRecursive": _blkio(b.sectors_recursive),
         },
-        "ioServiceBytesRecursive", "ioServicedRecursive", "ioQueueRecursive",
-        "ioServiceTimeRecursive", "ioWaitTimeRecursive", "ioMergedRecursive",
-        "ioTimeRecursive", "sectorsRecursive",
+        "ioServiceBytesRecursive",
+        "ioServicedRecursive",
+        "ioQueueRecursive",
+        "ioServiceTimeRecursive",
+        "ioWaitTimeRecursive",
+        "ioMergedRecursive",
+        "ioTimeRecursive",
+        "sectorsRecursive",
     )
     return {
         "cpu": {
             "usage": _omit(
-                {"total": cu.total_usage, "percpu": cu.percpu_usage,
-                 "percpu_kernel": cu.percpu_usage_in_kernelmode,
-                 "percpu_user": cu.percpu_usage_in_usermode,
-                 "kernel": cu.usage_in_kernelmode, "user": cu.usage_in_usermode},
-                "total", "percpu", "percpu_kernel", "percpu_user",
+                {
+                    "total": cu.total_usage,
+                    "percpu": cu.percpu_usage,
+                    "percpu_kernel": cu.percpu_usage_in_kernelmode,
+                    "percpu_user": cu.percpu_usage_in_usermode,
+                    "kernel": cu.usage_in_kernelmode,
+                    "user": cu.usage_in_usermode,
+                },
+                "total",
+                "percpu",
+                "percpu_kernel",
+                "percpu_user",
             ),
             "throttling": _omit(
-                {"periods": th.periods, "throttledPeriods": th.throttled_periods,
-                 "throttledTime": th.throttled_time},
-                "periods", "throttledPeriods", "throttledTime",
+                {
+                    "periods": th.periods,
+                    "throttledPeriods": th.throttled_periods,
+                    "throttledTime": th.throttled_time,
+                },
+                "periods",
+                "throttledPeriods",
+                "throttledTime",
             ),
         },
         "cpuset": _omit(
-            {"cpus": cs.cpus, "cpu_exclusive": cs.cpu_exclusive, "mems": cs.mems,
-             "mem_hardwall": cs.mem_hardwall, "mem_exclusive": cs.mem_exclusive,
-             "memory_migrate": cs.memory_migrate, "memory_spread_page": cs.memory_spread_page,
-             "memory_spread_slab": cs.memory_spread_slab,
-             "memory_pressure": cs.memory_pressure,
-             "sched_load_balance": cs.sched_load_balance,
-             "sched_relax_domain_level": cs.sched_relax_domain_level},
-            "cpus", "mems",
+            {
+                "cpus": cs.cpus,
+                "cpu_exclusive": cs.cpu_exclusive,
+                "mems": cs.mems,
+                "mem_hardwall": cs.mem_hardwall,
+                "mem_exclusive": cs.mem_exclusive,
+                "memory_migrate": cs.memory_migrate,
+                "memory_spread_page": cs.memory_spread_page,
+                "memory_spread_slab": cs.memory_spread_slab,
+                "memory_pressure": cs.memory_pressure,
+                "sched_load_balance": cs.sched_load_balance,
+                "sched_relax_domain_level": cs.sched_relax_domain_level,
+            },
+            "cpus",
+            "mems",
         ),
         "memory": _omit(
-            {"cache": ms.cache, "usage": _mem(ms.usage), "swap": _mem(ms.swap_usage),
-             "kernel": _mem(ms.kernel_usage), "kernelTCP": _mem(ms.kernel_tcp_usage),
-             "raw": dict(ms.stats)},
-            "cache", "raw",
+            {
+                "cache": ms.cache,
+                "usage": _mem(ms.usage),
+                "swap": _mem(ms.swap_usage),
+                "kernel": _mem(ms.kernel_usage),
+                "kernelTCP": _mem(ms.kernel_tcp_usage),
+                "raw": dict(ms.stats),
+            },
+            "cache",
+            "raw",
         ),
-        "pids": _omit({"current": s.pids_stats.current, "limit": s.pids_stats.limit},
-                      "current", "limit"),
+        "pids": _omit(
+            {"current": s.pids_stats.current, "limit": s.pids_stats.limit}, "current", "limit"
+        ),
         "blkio": blkio,
         "hugetlb": {
-            size: _omit({"usage": h.usage, "max": h.max_usage, "failcnt": h.failcnt},
-                        "usage", "max")
+            size: _omit(
+                {"usage": h.usage, "max": h.max_usage, "failcnt": h.failcnt}, "usage", "max"
+            )
             for size, h in s.hugetlb_stats.items()
         },
         "intel_rdt": {},
@@ -111,8 +153,9 @@ def parse_duration(text: str) -> float:
             number += ch
             i += 1
             continue
-        unit = next((u for u in ("ns", "us", "µs", "ms", "s", "m", "h") if text.startswith(u, i)),
-                    None)
+        unit = next(
+            (u for u in ("ns", "us", "µs", "ms", "s", "m", "h") if text.startswith(u, i)), None
+        )
         if unit is None or not number:
             raise CliError(f'invalid duration "{text}"')
         total += float(number) * units[unit]

@@ -51,7 +51,9 @@ def is_alive(pid: int, start: int) -> bool:
     if pid <= 0:
         return False
     fields = _stat_fields(pid)
-    return bool(fields) and fields[0] not in (b"Z", b"X") and int(fields[19]) == start
+    if not fields:
+        return False
+    return fields[0] not in (b"Z", b"X") and int(fields[19]) == start
 
 
 def _read(path: str) -> str:
@@ -199,7 +201,9 @@ class RawContainer:
         """runc 1.1's Container.Signal."""
         status = self.status()
         if all_processes:
-            if status == "stopped" and not any(os.path.isdir(p) for p in self.cgroup_paths.values()):
+            if status == "stopped" and not any(
+                os.path.isdir(p) for p in self.cgroup_paths.values()
+            ):
                 return
             self.signal_all(sig)
             return

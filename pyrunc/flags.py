@@ -53,8 +53,16 @@ class Command:
     ``handler`` is ``module:function``, imported only when the command runs.
     """
 
-    __slots__ = ("description", "flags", "handler", "max_args", "min_args", "name", "summary",
-                 "usage")
+    __slots__ = (
+        "description",
+        "flags",
+        "handler",
+        "max_args",
+        "min_args",
+        "name",
+        "summary",
+        "usage",
+    )
 
     def __init__(
         self,

@@ -23,14 +23,16 @@ def _now() -> str:
     t = time.time()
     lt = time.localtime(t)
     off = lt.tm_gmtoff or 0
-    zone = "Z" if off == 0 else f"{'+' if off > 0 else '-'}{abs(off) // 3600:02d}:{abs(off) % 3600 // 60:02d}"
+    zone = (
+        "Z"
+        if off == 0
+        else f"{'+' if off > 0 else '-'}{abs(off) // 3600:02d}:{abs(off) % 3600 // 60:02d}"
+    )
     return time.strftime("%Y-%m-%dT%H:%M:%S", lt) + zone
 
 
 def _needs_quoting(text: str) -> bool:
-    return not text or any(
-        not (ch.isascii() and (ch.isalnum() or ch in "-._/@^+")) for ch in text
-    )
+    return not text or any(not (ch.isascii() and (ch.isalnum() or ch in "-._/@^+")) for ch in text)
 
 
 def _text_value(text: str) -> str:

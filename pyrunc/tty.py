@@ -22,7 +22,7 @@ _NOT_FORWARDED = {signal.SIGCHLD, signal.SIGKILL, signal.SIGSTOP, signal.SIGWINC
 @contextlib.contextmanager
 def forward_signals(pid: int) -> Iterator[None]:
     """Forward every catchable signal to ``pid`` for the duration of the block."""
-    previous: dict[int, object] = {}
+    previous: dict[signal.Signals, object] = {}
 
     def forward(sig: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):

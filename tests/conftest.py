@@ -17,6 +17,13 @@ from pathlib import Path
 import pytest
 
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+# The shared fixtures (runc's real outputs) sit beside the repository, as ../shared/: in a
+# developer's checkout and in CI's fresh clone alike. Test modules read this variable.
+SHARED_FIXTURES = Path(
+    os.environ.get("PYLIBCONTAINER_FIXTURES")
+    or Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+)
+os.environ["PYLIBCONTAINER_FIXTURES"] = str(SHARED_FIXTURES)
 IS_ROOT = os.geteuid() == 0
 # Every directory a test makes lives under this prefix, so leaks are recognisable.
 TMP_PREFIX = "pylibcontainer-test-"

@@ -107,16 +107,36 @@ def test_exec_ps_pause_resume_list(cli: Cli, cli_bundle: Path, tmp_path: Path) -
 
     proc = cli("exec", "ct2", "sh", "-c", "echo out; echo err >&2; exit 5")
     assert (proc.returncode, proc.stdout, proc.stderr) == (5, "out\n", "err\n")
-    env = cli("exec", "-e", "FOO=bar", "--cwd", "/tmp", "-u", "1000:1000", "ct2",
-              "sh", "-c", 'echo $FOO $(pwd) $(id -u):$(id -g)')
+    env = cli(
+        "exec",
+        "-e",
+        "FOO=bar",
+        "--cwd",
+        "/tmp",
+        "-u",
+        "1000:1000",
+        "ct2",
+        "sh",
+        "-c",
+        "echo $FOO $(pwd) $(id -u):$(id -g)",
+    )
     assert env.stdout == "bar /tmp 1000:1000\n", env.stderr
 
     process = tmp_path / "process.json"
-    process.write_text(json.dumps({"args": ["sleep", "1000"], "cwd": "/", "env": ["PATH=/bin"],
-                                       "user": {"uid": 0, "gid": 0}}))
+    process.write_text(
+        json.dumps(
+            {
+                "args": ["sleep", "1000"],
+                "cwd": "/",
+                "env": ["PATH=/bin"],
+                "user": {"uid": 0, "gid": 0},
+            }
+        )
+    )
     pid_file = tmp_path / "exec.pid"
-    rc, _, err = cli.detached("exec", "--process", str(process), "--detach",
-                              "--pid-file", str(pid_file), "ct2", cid="ct2")
+    rc, _, err = cli.detached(
+        "exec", "--process", str(process), "--detach", "--pid-file", str(pid_file), "ct2", cid="ct2"
+    )
     assert rc == 0, err.read_text()
     exec_pid = int(pid_file.read_text())
 
@@ -133,8 +153,16 @@ def test_exec_ps_pause_resume_list(cli: Cli, cli_bundle: Path, tmp_path: Path) -
 
     listed = json.loads(cli("list", "--format", "json").stdout)
     assert [c["id"] for c in listed] == ["ct2"]
-    assert list(listed[0]) == ["ociVersion", "id", "pid", "status", "bundle", "rootfs",
-                               "created", "owner"]
+    assert list(listed[0]) == [
+        "ociVersion",
+        "id",
+        "pid",
+        "status",
+        "bundle",
+        "rootfs",
+        "created",
+        "owner",
+    ]
     assert listed[0]["owner"] == "root" and listed[0]["pid"] == init
     table = cli("list").stdout.splitlines()
     assert table[0].split() == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
@@ -173,11 +201,21 @@ def test_errors_exit_1_with_runc_messages(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_json_logs_as_containerd_reads_them(cli: Cli, tmp_path: Path, busybox_rootfs: Path) -> None:
-    bundle = make_bundle(busybox_rootfs.parent, ["true"],
-                         lambda s: s["process"].update(cwd="relative"))
+    bundle = make_bundle(
+        busybox_rootfs.parent, ["true"], lambda s: s["process"].update(cwd="relative")
+    )
     log = tmp_path / "log.json"
-    rc, _, err = cli.detached("--log", str(log), "--log-format", "json", "create",
-                              "--bundle", str(bundle), "badcwd", cid="badcwd")
+    rc, _, err = cli.detached(
+        "--log",
+        str(log),
+        "--log-format",
+        "json",
+        "create",
+        "--bundle",
+        str(bundle),
+        "badcwd",
+        cid="badcwd",
+    )
     assert rc == 1
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     errors = [r for r in lines if r["level"] == "error"]
@@ -199,7 +237,10 @@ def test_features_has_runcs_shape(cli: Cli) -> None:
     assert shape(ours) == shape(theirs)
     assert ours["mountOptions"] == theirs["mountOptions"]
     assert set(ours["linux"]["capabilities"]) <= set(theirs["linux"]["capabilities"]) | {
-        "CAP_CHECKPOINT_RESTORE", "CAP_BPF", "CAP_PERFMON"}
+        "CAP_CHECKPOINT_RESTORE",
+        "CAP_BPF",
+        "CAP_PERFMON",
+    }
 
 
 def test_events_stats_and_update(cli: Cli, cli_bundle: Path) -> None:
@@ -234,8 +275,10 @@ def _attached_run(cli: Cli, bundle: Path, cid: str) -> subprocess.Popen[str]:
 
 
 def test_run_forwards_signals(cli: Cli, busybox_rootfs: Path) -> None:
-    bundle = make_bundle(busybox_rootfs.parent,
-                         ["sh", "-c", "trap 'echo got TERM; exit 42' TERM; while :; do sleep 0.1; done"])
+    bundle = make_bundle(
+        busybox_rootfs.parent,
+        ["sh", "-c", "trap 'echo got TERM; exit 42' TERM; while :; do sleep 0.1; done"],
+    )
     proc = _attached_run(cli, bundle, "sig")
     os.kill(proc.pid, 15)
     out, _ = proc.communicate(timeout=20)

@@ -55,7 +55,9 @@ class Cli:
         self.outdir = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "cli-out-"))
         self.ids: set[str] = set()
 
-    def __call__(self, *args: str, timeout: float = 60, **kw: Any) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, timeout: float = 60, **kw: Any
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command that does not leave a process behind; capture its output."""
         return subprocess.run(
             [self.binary, "--root", str(self.root), *self.extra, *args],

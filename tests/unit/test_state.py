@@ -27,7 +27,7 @@ from libcontainer.state import (
     validate_id,
 )
 
-FIXTURE = Path("/work/shared/fixtures/runc-1.1.5-state.json")
+FIXTURE = Path(os.environ["PYLIBCONTAINER_FIXTURES"]) / "runc-1.1.5-state.json"
 
 
 def _state(container_id: str = "c1", pid: int = 42) -> State:

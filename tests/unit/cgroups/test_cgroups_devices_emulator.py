@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from libcontainer.cgroups.devices import Emulator, device_type_char
 from libcontainer.configs import DeviceRule, DeviceType
 from libcontainer.errors import CgroupError
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
 
 
 def rule(kind: str, major: int, minor: int, perms: str, allow: bool) -> DeviceRule:

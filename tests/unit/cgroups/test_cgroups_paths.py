@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from libcontainer.cgroups.utils import clean_path
 from libcontainer.configs import Cgroup, Resources
 from libcontainer.errors import CgroupError
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
 
 
 @pytest.mark.parametrize(

@@ -21,11 +21,13 @@ from pyrunc.flags import UsageError, parse_flags
 from pyrunc.gojson import dumps
 from pyrunc.logs import Logger
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
 
 
 def test_global_flags_go_style() -> None:
-    opts, rest, given = parse_flags(GLOBAL_FLAGS, ["-root", "/r", "--log=/l", "--debug", "state", "x"])
+    opts, rest, given = parse_flags(
+        GLOBAL_FLAGS, ["-root", "/r", "--log=/l", "--debug", "state", "x"]
+    )
     assert opts["root"] == "/r" and opts["log"] == "/l" and opts["debug"] is True
     assert rest == ["state", "x"]
     assert given == {"root", "log", "debug"}
@@ -171,6 +173,17 @@ def test_state_imports_nothing_heavy(tmp_path: Path) -> None:
             text=True,
         )
         imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
-        for heavy in ("pyroute2", "pyudev", "libcontainer", "specconv", "attrs", "cattrs",
-                      "dbus", "argparse", "dataclasses", "logging", "subprocess"):
+        for heavy in (
+            "pyroute2",
+            "pyudev",
+            "libcontainer",
+            "specconv",
+            "attrs",
+            "cattrs",
+            "dbus",
+            "argparse",
+            "dataclasses",
+            "logging",
+            "subprocess",
+        ):
             assert heavy not in imported, f"{argv[0]} imports {heavy}"

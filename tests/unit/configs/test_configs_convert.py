@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from libcontainer.configs import (
 from libcontainer.errors import ConfigError, StateFileError
 from libcontainer.state import State
 
-FIXTURE = Path("/work/shared/fixtures/runc-1.1.5-state.json")
+FIXTURE = Path(os.environ["PYLIBCONTAINER_FIXTURES"]) / "runc-1.1.5-state.json"
 
 
 def _config_dict() -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from libcontainer.configs import (
 )
 from libcontainer.state import State
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
 STATE_FIXTURES = ["runc-1.1.5-state.json", "runc-2018-state-from-design-notes.json"]
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
 
 
 @pytest.fixture
