@@ -146,9 +146,8 @@ def test_statuses_state_json_and_create_start_dance(
     assert state["cgroup_paths"]["memory"].endswith("/" + c.config.cgroups.name)
     oci = c.oci_state()
     assert oci["status"] == "created" and oci["pid"] == proc.pid and oci["id"] == c.id
-    fixture = json.loads(
-        Path(os.environ["PYLIBCONTAINER_FIXTURES"]) / "runc-1.1.5-state-command.json".read_text()
-    )
+    fixtures = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
+    fixture = json.loads((fixtures / "runc-1.1.5-state-command.json").read_text())
     assert list(oci) == list(fixture)  # the same keys in the same order as `runc state`
     assert oci["rootfs"] == c.config.rootfs and oci["bundle"] == c.bundle
     assert (state_root / c.id / "exec.fifo").exists()
