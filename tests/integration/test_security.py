@@ -230,12 +230,12 @@ def test_selinux_label_refused_on_a_host_without_selinux(
         pytest.skip("SELinux is enabled here: the label would really be applied")
     label = "system_u:system_r:container_t:s0"
     config = make_config(lambda s: s["process"].update(selinuxLabel=label))
-    with pytest.raises(ConfigError, match="(?i)selinux is disabled or not supported"):
+    with pytest.raises(ConfigError, match=r"(?i)selinux is disabled or not supported"):
         containers.create(config)
     # An exec asking for a label is refused too, before anything is cloned.
     c = containers.create(make_config())
     c.run(Process(["sleep", "1000"]))
-    with pytest.raises(ConfigError, match="(?i)selinux is disabled or not supported"):
+    with pytest.raises(ConfigError, match=r"(?i)selinux is disabled or not supported"):
         c.start(Process(["true"], init=False, label=label))
 
 
