@@ -19,7 +19,7 @@ from libcontainer.init.finalize import (
 from libcontainer.init.payload import InitPayload
 from libcontainer.init.seccomp import load_seccomp
 from libcontainer.keys import join_session_keyring
-from libcontainer.network import link_up
+from libcontainer.network import add_routes, link_up
 from libcontainer.ocistate import hook_state
 from libcontainer.procfs import apply_sysctls
 from libcontainer.system import CLONE_NEWCGROUP, Syscalls, linux
@@ -44,6 +44,8 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
         join_session_keyring(syscalls, payload.container_id)
     if any(n.type == "loopback" for n in config.networks or ()):
         link_up("lo")
+    if config.routes:
+        add_routes(config.routes)
 
     def hooks_before_pivot() -> None:
         sync.send(sock, sync.RunHooks())

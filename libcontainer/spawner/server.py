@@ -24,6 +24,7 @@ import time
 
 from libcontainer.configs import IDMap
 from libcontainer.errors import os_reason
+from libcontainer.network import preload_for
 from libcontainer.procinfo import is_alive, start_time
 from libcontainer.system import PR_SET_DUMPABLE, linux
 
@@ -71,6 +72,9 @@ def _write_maps(pid: int, req: SpawnRequest) -> None:
 
 
 def serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnResult:
+    # Heavy imports a container process may need happen here, in the spawner, never after
+    # the clone (inside the container an import would read the container's files).
+    preload_for(req.payload.config.routes)
     joins: list[tuple[int, int]] = []
     try:
         for path, nstype in req.join:

@@ -515,3 +515,21 @@ def test_preserved_fds_arrive_as_3_and_up_and_nothing_else_leaks(
     finally:
         for fd in (r1, r2, stray):
             os.close(fd)
+
+
+def test_routes_are_set_in_the_container_network_namespace(
+    containers: Factories, make_config: Any
+) -> None:
+    import attrs
+
+    from libcontainer.configs import Route
+
+    config = attrs.evolve(
+        make_config(),
+        routes=(Route(destination="10.99.0.0/16", interface_name="lo"),),
+    )
+    c = containers.create(config)
+    out, code = run_output(c, ["ip", "route"])
+    assert code == 0, out
+    assert "10.99.0.0/16 dev lo" in out
+    assert "10.99.0.0" not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
