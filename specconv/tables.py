@@ -11,6 +11,107 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import NamedTuple
 
+from libcontainer.capabilities import CAPABILITY_NUMBERS
+from libcontainer.system.constants import (
+    MOUNT_ATTR__ATIME as MOUNT_ATTR__ATIME,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_NOATIME as MOUNT_ATTR_NOATIME,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_NODEV as MOUNT_ATTR_NODEV,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_NODIRATIME as MOUNT_ATTR_NODIRATIME,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_NOEXEC as MOUNT_ATTR_NOEXEC,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_NOSUID as MOUNT_ATTR_NOSUID,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_NOSYMFOLLOW as MOUNT_ATTR_NOSYMFOLLOW,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_RDONLY as MOUNT_ATTR_RDONLY,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_RELATIME as MOUNT_ATTR_RELATIME,
+)
+from libcontainer.system.constants import (
+    MOUNT_ATTR_STRICTATIME as MOUNT_ATTR_STRICTATIME,
+)
+from libcontainer.system.constants import (
+    MS_BIND as MS_BIND,
+)
+from libcontainer.system.constants import (
+    MS_DIRSYNC as MS_DIRSYNC,
+)
+from libcontainer.system.constants import (
+    MS_I_VERSION as MS_I_VERSION,
+)
+from libcontainer.system.constants import (
+    MS_LAZYTIME as MS_LAZYTIME,
+)
+from libcontainer.system.constants import (
+    MS_MANDLOCK as MS_MANDLOCK,
+)
+from libcontainer.system.constants import (
+    MS_NOATIME as MS_NOATIME,
+)
+from libcontainer.system.constants import (
+    MS_NODEV as MS_NODEV,
+)
+from libcontainer.system.constants import (
+    MS_NODIRATIME as MS_NODIRATIME,
+)
+from libcontainer.system.constants import (
+    MS_NOEXEC as MS_NOEXEC,
+)
+from libcontainer.system.constants import (
+    MS_NOSUID as MS_NOSUID,
+)
+from libcontainer.system.constants import (
+    MS_NOSYMFOLLOW as MS_NOSYMFOLLOW,
+)
+from libcontainer.system.constants import (
+    MS_POSIXACL as MS_POSIXACL,
+)
+from libcontainer.system.constants import (
+    MS_PRIVATE as MS_PRIVATE,
+)
+from libcontainer.system.constants import (
+    MS_RDONLY as MS_RDONLY,
+)
+from libcontainer.system.constants import (
+    MS_REC as MS_REC,
+)
+from libcontainer.system.constants import (
+    MS_RELATIME as MS_RELATIME,
+)
+from libcontainer.system.constants import (
+    MS_REMOUNT as MS_REMOUNT,
+)
+from libcontainer.system.constants import (
+    MS_SHARED as MS_SHARED,
+)
+from libcontainer.system.constants import (
+    MS_SILENT as MS_SILENT,
+)
+from libcontainer.system.constants import (
+    MS_SLAVE as MS_SLAVE,
+)
+from libcontainer.system.constants import (
+    MS_STRICTATIME as MS_STRICTATIME,
+)
+from libcontainer.system.constants import (
+    MS_SYNCHRONOUS as MS_SYNCHRONOUS,
+)
+from libcontainer.system.constants import (
+    MS_UNBINDABLE as MS_UNBINDABLE,
+)
+
 __all__ = [
     "ALLOWED_DEVICES",
     "ALLOWED_DEVICE_NODES",
@@ -31,42 +132,6 @@ __all__ = [
     "known_mount_options",
 ]
 
-# mount(2) flags, from <linux/mount.h>.
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_NOEXEC = 0x8
-MS_SYNCHRONOUS = 0x10
-MS_REMOUNT = 0x20
-MS_MANDLOCK = 0x40
-MS_DIRSYNC = 0x80
-MS_NOSYMFOLLOW = 0x100
-MS_NOATIME = 0x400
-MS_NODIRATIME = 0x800
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_SILENT = 0x8000
-MS_POSIXACL = 0x10000
-MS_UNBINDABLE = 0x20000
-MS_PRIVATE = 0x40000
-MS_SLAVE = 0x80000
-MS_SHARED = 0x100000
-MS_RELATIME = 0x200000
-MS_I_VERSION = 0x800000
-MS_STRICTATIME = 0x1000000
-MS_LAZYTIME = 0x2000000
-
-# mount_setattr(2) attributes.
-MOUNT_ATTR_RDONLY = 0x1
-MOUNT_ATTR_NOSUID = 0x2
-MOUNT_ATTR_NODEV = 0x4
-MOUNT_ATTR_NOEXEC = 0x8
-MOUNT_ATTR__ATIME = 0x70
-MOUNT_ATTR_RELATIME = 0x0
-MOUNT_ATTR_NOATIME = 0x10
-MOUNT_ATTR_STRICTATIME = 0x20
-MOUNT_ATTR_NODIRATIME = 0x80
-MOUNT_ATTR_NOSYMFOLLOW = 0x200000
 
 # libcontainer mount extensions.
 EXT_COPYUP = 0x1
@@ -200,57 +265,8 @@ RLIMITS: MappingProxyType[str, int] = MappingProxyType(
     }
 )
 
-# Capability name -> number, in kernel order (CAP_LAST_CAP is CAP_CHECKPOINT_RESTORE).
-CAPABILITIES: MappingProxyType[str, int] = MappingProxyType(
-    {
-        name: number
-        for number, name in enumerate(
-            (
-                "CAP_CHOWN",
-                "CAP_DAC_OVERRIDE",
-                "CAP_DAC_READ_SEARCH",
-                "CAP_FOWNER",
-                "CAP_FSETID",
-                "CAP_KILL",
-                "CAP_SETGID",
-                "CAP_SETUID",
-                "CAP_SETPCAP",
-                "CAP_LINUX_IMMUTABLE",
-                "CAP_NET_BIND_SERVICE",
-                "CAP_NET_BROADCAST",
-                "CAP_NET_ADMIN",
-                "CAP_NET_RAW",
-                "CAP_IPC_LOCK",
-                "CAP_IPC_OWNER",
-                "CAP_SYS_MODULE",
-                "CAP_SYS_RAWIO",
-                "CAP_SYS_CHROOT",
-                "CAP_SYS_PTRACE",
-                "CAP_SYS_PACCT",
-                "CAP_SYS_ADMIN",
-                "CAP_SYS_BOOT",
-                "CAP_SYS_NICE",
-                "CAP_SYS_RESOURCE",
-                "CAP_SYS_TIME",
-                "CAP_SYS_TTY_CONFIG",
-                "CAP_MKNOD",
-                "CAP_LEASE",
-                "CAP_AUDIT_WRITE",
-                "CAP_AUDIT_CONTROL",
-                "CAP_SETFCAP",
-                "CAP_MAC_OVERRIDE",
-                "CAP_MAC_ADMIN",
-                "CAP_SYSLOG",
-                "CAP_WAKE_ALARM",
-                "CAP_BLOCK_SUSPEND",
-                "CAP_AUDIT_READ",
-                "CAP_PERFMON",
-                "CAP_BPF",
-                "CAP_CHECKPOINT_RESTORE",
-            )
-        )
-    }
-)
+# Capability name -> number, in kernel order: the library's own table.
+CAPABILITIES: MappingProxyType[str, int] = MappingProxyType(dict(CAPABILITY_NUMBERS))
 
 # Seccomp action -> libcontainer Action member name.
 SECCOMP_ACTIONS: MappingProxyType[str, str] = MappingProxyType(
