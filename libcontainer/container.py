@@ -14,6 +14,7 @@ import logging
 import os
 import select
 import signal as signal_mod
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -155,8 +156,13 @@ class Container:
             newgidmap=self._newgidmap,
         )
 
-    def start(self, process: Process) -> None:
-        """Start ``process``: the container's init (``init=True``) or an exec into it."""
+    def start(self, process: Process, *, ignore_paused: bool = False) -> None:
+        """Start ``process``: the container's init (``init=True``) or an exec into it.
+
+        ``ignore_paused`` allows an exec into a paused container (runc exec
+        --ignore-paused): the new process joins the frozen cgroup, so its setup (and this
+        call) completes only once the container is resumed from another thread or process.
+        """
         with self._lock:
             if process.init:
                 if self.status() != Status.STOPPED or self._state is not None:
@@ -164,8 +170,10 @@ class Container:
                 self._start_init(process)
             else:
                 status = self.status()
-                if status == Status.PAUSED:
+                if status == Status.PAUSED and not ignore_paused:
                     raise ContainerPausedError(f"container {self.id} is paused")
+                if status == Status.PAUSED:
+                    status = Status.RUNNING
                 if status not in (Status.CREATED, Status.RUNNING):
                     raise ContainerNotRunningError(f"container {self.id} is not running")
                 self._start_setns(process)
@@ -318,6 +326,8 @@ class Container:
                 process,
                 on_seccomp=lambda fd: self._send_seccomp_fd(fd, process.pid or 0, "running"),
             )
+            if self._init is not None:
+                self._init.companions.append(process)
         except BaseException:
             launch.kill_and_reap(process)
             process.close_parent_streams()
@@ -468,8 +478,17 @@ class Container:
         if self._init_alive():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(st.init_process_pid, signal_mod.SIGKILL)
+        # A frozen task does not act on SIGKILL until it is thawed: destroying a paused
+        # container would otherwise wait forever.
+        if self._manager is not None:
+            with contextlib.suppress(Exception):
+                if self._manager.get_freezer_state() != FreezerState.THAWED:
+                    self._manager.freeze(FreezerState.THAWED)
         if self._init is not None:
-            self._init.wait()
+            try:
+                self._init.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                log.warning("container %s: init %d did not exit", self.id, st.init_process_pid)
         else:
             _wait_gone(st.init_process_pid, st.init_process_start)
 

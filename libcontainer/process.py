@@ -78,6 +78,10 @@ class Process:
         self.pid: int | None = None
         self.returncode: int | None = None
         self._wait_lock = threading.Lock()
+        # Processes exec'd into this (init) process's PID namespace. They are our caller's
+        # children too, and a dying namespace init only finishes exiting once every task
+        # in the namespace has been reaped: waiting for the init reaps them as well.
+        self.companions: list[Process] = []
         self._child_fds: list[int] = []
         self._reaper: Any = None
 
@@ -164,19 +168,25 @@ class Process:
 
     def wait(self, timeout: float | None = None) -> int:
         """Wait for the process to exit; :class:`subprocess.TimeoutExpired` on timeout."""
-        if timeout is not None:
-            deadline = time.monotonic() + timeout
+        if timeout is not None or self.companions:
+            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
             while True:
+                self._reap_companions()
                 code = self._wait(block=False)
                 if code is not None:
                     return code
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise subprocess.TimeoutExpired(self.args, timeout)
-                self._sleep_until_exit(remaining)
+                    raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+                self._sleep_until_exit(min(remaining, 0.05) if self.companions else remaining)
         code = self._wait(block=True)
         assert code is not None
         return code
+
+    def _reap_companions(self) -> None:
+        for companion in list(self.companions):
+            if companion.pid is None or companion.poll() is not None:
+                self.companions.remove(companion)
 
     def _sleep_until_exit(self, timeout: float) -> None:
         assert self.pid is not None

@@ -47,8 +47,12 @@ def run(payload: InitPayload, fds: Sequence[int]) -> None:
 
 
 def _report(sock: socket.socket, e: BaseException) -> None:
-    known = isinstance(e, LibcontainerError | OSError)
-    message = str(e) if known else f"{type(e).__name__}: {e}"
+    if isinstance(e, OSError) and e.strerror and not e.filename:
+        message = e.strerror  # runc's text, without Python's "[Errno N]" prefix
+    elif isinstance(e, LibcontainerError | OSError):
+        message = str(e)
+    else:
+        message = f"{type(e).__name__}: {e}"
     try:
         sync.send(sock, sync.Error(message=message))
     except OSError:

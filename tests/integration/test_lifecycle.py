@@ -533,3 +533,18 @@ def test_routes_are_set_in_the_container_network_namespace(
     assert code == 0, out
     assert "10.99.0.0/16 dev lo" in out
     assert "10.99.0.0" not in subprocess.run(["ip", "route"], capture_output=True, text=True).stdout
+
+
+def test_destroy_a_paused_container(containers: Factories, make_config: Any) -> None:
+    """Frozen tasks ignore SIGKILL until thawed: destroy must not hang on a paused one."""
+    c = containers.create(make_config())
+    proc = Process(["sleep", "1000"])
+    c.run(proc)
+    ex = Process(["sleep", "999"], init=False)
+    c.start(ex)
+    c.pause()
+    t = time.monotonic()
+    c.destroy()
+    assert time.monotonic() - t < 10
+    assert proc.returncode == -signal.SIGKILL
+    assert ex.wait(timeout=10) == -signal.SIGKILL
