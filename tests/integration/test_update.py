@@ -96,7 +96,8 @@ def test_stats_report_real_numbers(containers: Factories, make_config: Any) -> N
     start_sleeper(c)
     out, code = exec_output(
         c,
-        'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; x=$(head -c 2m /dev/zero | tr "\\0" a); echo $i',
+        "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done;"
+        ' x=$(head -c 2m /dev/zero | tr "\\0" a); echo $i',
     )
     assert (out, code) == ("100000\n", 0)
     stats = c.stats()
