@@ -12,16 +12,13 @@ import contextlib
 import errno
 import logging
 import os
-import select
 import signal as signal_mod
-import subprocess
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from libcontainer import launch
+from libcontainer import execfifo, launch, teardown
+from libcontainer.background import Background
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, FreezerState, NamespaceType
 from libcontainer.errors import (
@@ -190,7 +187,7 @@ class Container:
         uid, gid = launch.host_root_ids(self.config)
         fifo_fd = -1
         sock = None
-        saver = _Background()
+        saver = Background("libcontainer-state")
         try:
             os.mkfifo(fifo_path, 0o622)
             # Any user the container runs as must be able to open it for writing; the
@@ -271,7 +268,7 @@ class Container:
         with contextlib.suppress(FileNotFoundError):
             (self.root / "state.json").unlink()
         if self._manager is not None:
-            self._kill_cgroup_processes()
+            teardown.kill_cgroup_processes(self._manager, self.id)
             with contextlib.suppress(Exception):
                 self._manager.destroy()
 
@@ -349,7 +346,7 @@ class Container:
         with self._lock:
             if self.status() != Status.CREATED:
                 raise ContainerNotRunningError(f"container {self.id} is not in created state")
-            self._release_fifo(timeout)
+            execfifo.release(self.root / EXEC_FIFO, self._init_alive, timeout)
             if self.config.hooks.poststart:
                 state = hook_state(
                     self.id,
@@ -365,31 +362,6 @@ class Container:
                         os.kill(self.state().init_process_pid, signal_mod.SIGKILL)
                     raise
 
-    def _release_fifo(self, timeout: float | None) -> None:
-        path = self.root / EXEC_FIFO
-        # Non-blocking open never waits for the writer; then poll, checking that the init
-        # is still alive so a dead init cannot make us wait forever.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            while True:
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                if ready:
-                    try:
-                        data = os.read(fd, 1)
-                    except BlockingIOError:
-                        data = None
-                    if data:
-                        break
-                if not self._init_alive():
-                    raise ProcessStartError("container init exited before it was started")
-                if deadline is not None and time.monotonic() > deadline:
-                    raise ProcessStartError("timed out waiting for the container init")
-        finally:
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
     # -- signals, pause, destroy ------------------------------------------------------------
 
     def signal(self, sig: int, all: bool = False) -> None:
@@ -398,26 +370,9 @@ class Container:
         if status == Status.STOPPED:
             raise ContainerNotRunningError(f"container {self.id} is not running")
         if all and self._manager is not None:
-            self._signal_all(sig)
+            teardown.signal_all(self._manager, sig)
             return
         os.kill(self.state().init_process_pid, sig)
-
-    def _signal_all(self, sig: int) -> None:
-        assert self._manager is not None
-        frozen = False
-        if sig == signal_mod.SIGKILL:
-            # Freeze first so nothing forks away between listing and killing (runc does).
-            with contextlib.suppress(Exception):
-                self._manager.freeze(FreezerState.FROZEN)
-                frozen = True
-        try:
-            for pid in self._manager.get_all_pids():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-        finally:
-            if frozen:
-                with contextlib.suppress(Exception):
-                    self._manager.freeze(FreezerState.THAWED)
 
     def pause(self) -> None:
         """Freeze every process in the container."""
@@ -460,9 +415,16 @@ class Container:
         with self._lock:
             existed = self._store.exists(self.id)
             ran = self._state is not None
-            self._kill_init()
+            if self._state is not None:
+                teardown.kill_init(
+                    self._state.init_process_pid,
+                    self._state.init_process_start,
+                    self._manager,
+                    self._init,
+                    self.id,
+                )
             if self._manager is not None:
-                self._kill_cgroup_processes()
+                teardown.kill_cgroup_processes(self._manager, self.id)
                 self._manager.destroy()
             self._store.remove(self.id)
             if existed and ran and self.config.hooks.poststop:
@@ -470,81 +432,6 @@ class Container:
                 self._state = None
                 run_hooks("poststop", self.config.hooks.poststop, state)
             self._state = None
-
-    def _kill_init(self) -> None:
-        st = self._state
-        if st is None:
-            return
-        if self._init_alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(st.init_process_pid, signal_mod.SIGKILL)
-        # A frozen task does not act on SIGKILL until it is thawed: destroying a paused
-        # container would otherwise wait forever.
-        if self._manager is not None:
-            with contextlib.suppress(Exception):
-                if self._manager.get_freezer_state() != FreezerState.THAWED:
-                    self._manager.freeze(FreezerState.THAWED)
-        if self._init is not None:
-            try:
-                self._init.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                log.warning("container %s: init %d did not exit", self.id, st.init_process_pid)
-        else:
-            _wait_gone(st.init_process_pid, st.init_process_start)
-
-    def _kill_cgroup_processes(self, timeout: float = 5.0) -> None:
-        """Kill what is left in the cgroups (containers without their own PID namespace)."""
-        assert self._manager is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                pids = self._manager.get_all_pids()
-            except Exception:
-                return
-            if not pids:
-                return
-            self._signal_all(signal_mod.SIGKILL)
-            for pid in pids:
-                with contextlib.suppress(ChildProcessError, OSError):
-                    os.waitpid(pid, os.WNOHANG)
-            if time.monotonic() > deadline:
-                log.warning("container %s: processes %s did not die", self.id, pids)
-                return
-            time.sleep(0.005)
-
-
-class _Background:
-    """One piece of work on a thread, whose error surfaces when it is joined."""
-
-    def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    def start(self, work: Callable[[], None]) -> None:
-        def run() -> None:
-            try:
-                work()
-            except BaseException as e:  # handed to join()
-                self._error = e
-
-        self._thread = threading.Thread(target=run, name="libcontainer-state", daemon=True)
-        self._thread.start()
-
-    def join(self, *, raise_error: bool = True) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None and raise_error:
-            error, self._error = self._error, None
-            raise error
-
-
-def _wait_gone(pid: int, started: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while is_alive(pid, started) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.002)
 
 
 def load_container(

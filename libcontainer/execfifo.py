@@ -1,0 +1,40 @@
+"""exec.fifo: the created init blocks opening it for writing until ``start`` reads it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from libcontainer.errors import ProcessStartError
+
+
+def release(path: Path, init_alive: Callable[[], bool], timeout: float | None = None) -> None:
+    """Read the init's byte from the fifo (letting it exec), then remove the fifo.
+
+    The non-blocking open never waits for the writer; polling checks that the init is
+    still alive, so a dead init cannot make us wait forever.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                try:
+                    data = os.read(fd, 1)
+                except BlockingIOError:
+                    data = b""
+                if data:
+                    break
+            if not init_alive():
+                raise ProcessStartError("container init exited before it was started")
+            if deadline is not None and time.monotonic() > deadline:
+                raise ProcessStartError("timed out waiting for the container init")
+    finally:
+        os.close(fd)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
