@@ -1,6 +1,6 @@
 # The two commands of the README. Each installs what a fresh Debian 12 machine lacks first.
 PYTHON ?= python3
-APT_PACKAGES := busybox-static runc crun libseccomp2 iproute2 procps containerd podman
+APT_PACKAGES := busybox-static runc crun libseccomp2 iproute2 procps containerd podman systemd
 
 .PHONY: setup example test lint
 

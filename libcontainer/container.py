@@ -15,7 +15,7 @@ import os
 import signal as signal_mod
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from libcontainer import execfifo, launch, teardown
 from libcontainer.background import Background
@@ -37,6 +37,9 @@ from libcontainer.procinfo import is_alive, start_time
 from libcontainer.spawner import Guard, SpawnerLike
 from libcontainer.state import State, StateStore
 from libcontainer.status import Status
+
+if TYPE_CHECKING:
+    from libcontainer.cgroups.oom import OomNotifier
 
 log = logging.getLogger(__name__)
 
@@ -406,6 +409,18 @@ class Container:
         if self._manager is None:
             raise ContainerNotRunningError("container has no cgroups")
         return self._manager.get_stats()
+
+    def notify_oom(self) -> OomNotifier:
+        """An OOM notifier for the container's memory cgroup (runc's NotifyOOM).
+
+        Returns :class:`libcontainer.cgroups.oom.OomNotifier`: ``wait(timeout)`` returns
+        when the kernel OOM-killed something in the container, ``fileno()`` for select.
+        """
+        from libcontainer.cgroups.oom import notify_oom
+
+        if self._manager is None:
+            raise ContainerNotRunningError(f"container {self.id} has no cgroups")
+        return notify_oom(self._manager)
 
     def destroy(self) -> None:
         """Kill every process, remove cgroups and the state dir, run poststop hooks.

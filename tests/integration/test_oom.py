@@ -34,7 +34,7 @@ def test_oom_event_fires_and_is_counted(containers: Factories, make_config: Any)
     manager = c.cgroup_manager
     assert manager is not None
     assert manager.oom_kill_count() == 0
-    with notify_oom(manager) as notifier:
+    with c.notify_oom() as notifier:  # the Container API (runc's NotifyOOM)
         c.exec()
         assert notifier.wait(timeout=30), "no OOM event within 30 s"
         assert proc.stdout is not None

@@ -251,15 +251,16 @@ def test_rootless_ignores_device_errors_on_set(fakefs: FakeCgroupfs) -> None:
     m.destroy()
 
 
-def test_new_manager_refuses_systemd_and_unified(fakefs: FakeCgroupfs) -> None:
-    with pytest.raises(CgroupError, match="systemd cgroup driver is not supported yet"):
-        new_manager(Cgroup(name="c1", systemd=True), host=fakefs.host())
+def test_new_manager_picks_the_driver_for_the_host(fakefs: FakeCgroupfs) -> None:
+    from libcontainer.cgroups.fs import FsManager
+    from libcontainer.cgroups.fs2 import Fs2Manager
+
+    assert isinstance(new_manager(Cgroup(name="c1"), host=fakefs.host()), FsManager)
     unified = HostCgroups.from_text(
         "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/\n"
     )
     assert unified.mode is CgroupMode.UNIFIED
-    with pytest.raises(CgroupError, match=r"cgroup v2 .* is not supported yet"):
-        new_manager(Cgroup(name="c1"), host=unified)
+    assert isinstance(new_manager(Cgroup(name="c1"), host=unified), Fs2Manager)
 
 
 def test_new_manager_reads_the_host_by_default() -> None:
