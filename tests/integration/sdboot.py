@@ -23,6 +23,9 @@ from pathlib import Path
 
 from libcontainer.cgroups import HostCgroups
 
+# The repository (the editable install points here): bound at the same path in the box.
+REPO = str(Path(__file__).resolve().parents[2])
+
 TMP_PREFIX = "pylibcontainer-test-"
 SYSTEMD = "/lib/systemd/systemd"
 MASKED = (
@@ -85,7 +88,7 @@ class SystemdBox:
         r = self.rootfs
         r.mkdir()
         subprocess.run(["cp", "-a", "/etc", str(r / "etc")], check=True)
-        for d in ("usr", "proc", "sys", "dev", "run", "tmp", "var", "root/.pyenv", "work/main"):
+        for d in ("usr", "proc", "sys", "dev", "run", "tmp", "var", "root/.pyenv", REPO[1:]):
             (r / d).mkdir(parents=True, exist_ok=True)
         for link in ("bin", "sbin", "lib", "lib64"):
             if os.path.islink("/" + link):
@@ -159,7 +162,8 @@ class SystemdBox:
             binds += (
                 f"mount --bind {pyenv} {r}/root/.pyenv; mount -o remount,bind,ro {r}/root/.pyenv; "
             )
-        binds += f"mount --bind /work/main {r}/work/main; mount -o remount,bind,ro {r}/work/main; "
+        repo = shlex.quote(REPO)
+        binds += f"mount --bind {repo} {r}{repo}; mount -o remount,bind,ro {r}{repo}; "
         devs = "".join(
             f"touch {r}/dev/{n}; mount --bind /dev/{n} {r}/dev/{n}; "
             for n in ("null", "zero", "full", "random", "urandom", "tty")

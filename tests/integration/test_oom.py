@@ -42,7 +42,8 @@ def test_oom_event_fires_and_is_counted(containers: Factories, make_config: Any)
         proc.stdout.close()
         assert proc.wait(timeout=30) == -9, out
         assert "survived" not in out
-    assert manager.oom_kill_count() == 1
+    # The hog is a pipeline: the kernel may pick more than one of its processes.
+    assert manager.oom_kill_count() >= 1
     stats = c.stats()
     assert stats.memory_stats.usage.limit == 16 * MiB
     assert stats.memory_stats.usage.max_usage > 15 * MiB  # it did reach the limit

@@ -74,8 +74,8 @@ def box() -> Iterator[SystemdBox]:
             pytest.skip(f"{tool} (util-linux) is not installed")
     if not os.path.exists(SYSTEMD):
         pytest.skip("systemd is not installed (apt-get install systemd)")
-    if not sys.prefix.startswith(("/usr", "/root/.pyenv")) or not os.path.isdir("/work/main"):
-        pytest.skip("the client needs this interpreter and /work/main inside the box")
+    if not sys.prefix.startswith(("/usr", "/root/.pyenv")):
+        pytest.skip("the client needs this interpreter (from /usr or pyenv) inside the box")
     b = SystemdBox()
     try:
         yield b
