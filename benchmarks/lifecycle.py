@@ -70,7 +70,8 @@ def main() -> int:
         def runc(i: int) -> None:
             subprocess.run(
                 ["runc", "--root", str(base / "runc"), "run", "-b", str(bundle), f"runc-{i}"],
-                check=True, stdin=subprocess.DEVNULL,
+                check=True,
+                stdin=subprocess.DEVNULL,
             )
 
         crun_script = (
@@ -81,15 +82,18 @@ def main() -> int:
         def crun(i: int) -> None:
             subprocess.run(
                 ["unshare", "-m", "sh", "-c", crun_script, "sh", str(i)],
-                check=True, stdin=subprocess.DEVNULL,
+                check=True,
+                stdin=subprocess.DEVNULL,
             )
 
         t = time.perf_counter()
         library(-1)  # first run pays for the spawner helper start
         first = time.perf_counter() - t
         results: dict[str, list[float]] = {"library": [], "runc": [], "crun": []}
-        runners = {name: time_it(fn, args.runs, results[name])
-                   for name, fn in (("library", library), ("runc", runc), ("crun", crun))}
+        runners = {
+            name: time_it(fn, args.runs, results[name])
+            for name, fn in (("library", library), ("runc", runc), ("crun", crun))
+        }
         have = {name for name in runners if name == "library" or shutil.which(name)}
         for i in range(args.runs):
             for name in sorted(have):
