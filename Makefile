@@ -21,5 +21,5 @@ test: setup
 	$(PYTHON) -m pytest -q tests
 
 lint: setup
-	$(PYTHON) -m ruff check libcontainer specconv tests examples
+	$(PYTHON) -m ruff check libcontainer specconv pyrunc tests examples benchmarks
 	$(PYTHON) -m mypy
