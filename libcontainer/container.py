@@ -222,11 +222,16 @@ class Container:
                 run_hooks("prestart", self.config.hooks.prestart, state)
                 run_hooks("createRuntime", self.config.hooks.create_runtime, state)
 
+            def join_cgroups() -> None:
+                if manager is not None:
+                    manager.apply(pid)
+                # Everything state.json records is known now (pid, start time, cgroup and
+                # namespace paths): write it (two fsyncs) while the init sets itself up.
+                # It is joined before start() returns; a failed start removes it again.
+                saver.start(lambda: self._record_state(pid))
+
             def on_ready() -> None:
                 launch.set_rlimits(pid, process.rlimits or self.config.rlimits)
-                # Writing state.json (two fsyncs) overlaps with the init's last steps; it
-                # is joined before start() returns or fails.
-                saver.start(lambda: self._record_state(pid))
 
             launch.converse(
                 sock,
@@ -234,7 +239,7 @@ class Container:
                 on_hooks=on_hooks,
                 on_ready=on_ready,
                 on_seccomp=lambda fd: self._send_seccomp_fd(fd, pid, "creating"),
-                join_cgroups=(lambda: manager.apply(pid)) if manager is not None else None,
+                join_cgroups=join_cgroups,
                 cgroups_first=launch.needs_cgroups_first(self.config),
                 expect_alive=True,
             )
