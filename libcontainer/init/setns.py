@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import socket
 
-from libcontainer import apparmor, selinux, sync
+from libcontainer import selinux, sync
 from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import (
     attach_terminal,
-    finalize_process,
     lsm_labels,
-    set_no_new_privs,
 )
 from libcontainer.init.payload import InitPayload
-from libcontainer.init.seccomp import load_seccomp
+from libcontainer.init.privileges import drop_privileges
 from libcontainer.keys import join_session_keyring
 from libcontainer.system import linux
 
@@ -39,21 +37,7 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
         fds.install_stdio((slave, slave, slave))
         attach_terminal(slave, process.console_size)
         os.close(slave)
-    no_new_privs = (
-        process.no_new_privileges
-        if process.no_new_privileges is not None
-        else config.no_new_privileges
-    )
-    selinux.set_exec_label(label, enabled=payload.selinux_enabled)
-    if payload.seccomp is not None and not no_new_privs:
-        load_seccomp(sock, payload.seccomp, syscalls)
-    path, argv, env = finalize_process(config, process, syscalls)
-    # Before no_new_privs, which forbids AppArmor transitions (runc's order).
-    apparmor.apply_profile(profile, enabled=payload.apparmor_enabled)
-    if no_new_privs:
-        set_no_new_privs(syscalls)
-        if payload.seccomp is not None:
-            load_seccomp(sock, payload.seccomp, syscalls)
+    path, argv, env = drop_privileges(sock, payload, syscalls, label=label, profile=profile)
     sock.close()
     fds.install_extra_and_close_rest()
     os.execve(path, argv, env)

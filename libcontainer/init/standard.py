@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import socket
 
-from libcontainer import apparmor, rootfs, selinux, sync
+from libcontainer import rootfs, selinux, sync
 from libcontainer.configs import Config
 from libcontainer.hooks import run_hooks
 from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import (
     attach_terminal,
-    finalize_process,
     lsm_labels,
-    set_no_new_privs,
     set_parent_death_signal,
 )
 from libcontainer.init.payload import InitPayload
-from libcontainer.init.seccomp import load_seccomp
+from libcontainer.init.privileges import drop_privileges
 from libcontainer.keys import join_session_keyring
 from libcontainer.network import add_routes, link_up
 from libcontainer.ocistate import hook_state
@@ -66,26 +64,7 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
 
     sync.send(sock, sync.Ready())
     sync.expect(sock, sync.Go, what="waiting for the state to be recorded")
-    no_new_privs = (
-        process.no_new_privileges
-        if process.no_new_privileges is not None
-        else config.no_new_privileges
-    )
-    if payload.seccomp is not None and not no_new_privs:
-        # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before dropping.
-        load_seccomp(sock, payload.seccomp, syscalls)
-    selinux.set_exec_label(label, enabled=payload.selinux_enabled)
-    path, argv, env = finalize_process(config, process, syscalls)
-    if config.parent_death_signal:
-        # Changing uid clears the parent-death signal; set it again (runc's pdeath.Restore).
-        set_parent_death_signal(syscalls, config.parent_death_signal)
-    # The profile takes effect at execve; it must be asked for before no_new_privs, which
-    # forbids AppArmor transitions other than to a subprofile.
-    apparmor.apply_profile(profile, enabled=payload.apparmor_enabled)
-    if no_new_privs:
-        set_no_new_privs(syscalls)
-        if payload.seccomp is not None:
-            load_seccomp(sock, payload.seccomp, syscalls)
+    path, argv, env = drop_privileges(sock, payload, syscalls, label=label, profile=profile)
     # Closing the channel tells the parent that creation succeeded.
     sock.close()
     _wait_for_start(fds)
