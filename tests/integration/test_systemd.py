@@ -133,3 +133,57 @@ def test_transient_scope_with_limits_update_and_destroy(box: SystemdBox) -> None
         if client.poll() is None:
             client.kill()
         client.communicate(timeout=10)
+
+
+CONTAINER_CLIENT = textwrap.dedent(
+    """
+    import json, subprocess, sys, tempfile
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[2])  # the repository's tests/, for the busybox rootfs
+    from conftest import build_busybox_rootfs
+    import specconv
+    from libcontainer import Factory, Process
+
+    name = sys.argv[1]
+    bundle = Path(tempfile.mkdtemp())
+    build_busybox_rootfs(bundle / "rootfs")
+    spec = json.loads(specconv.dump_spec(specconv.example()))
+    spec["linux"]["cgroupsPath"] = f"system.slice:pylibct:{name}"
+    config = specconv.create_config(
+        specconv.parse_spec(spec), bundle=str(bundle), use_systemd_cgroup=True,
+        cgroup_name=name,
+    )
+    c = Factory(bundle / "state").create(name, config)
+    p = Process(["sh", "-c", "grep -E 'pids|memory' /proc/self/cgroup"],
+                stdout=subprocess.PIPE)
+    c.run(p)
+    out = p.stdout.read().decode()
+    code = p.wait()
+    paths = c.cgroup_manager.get_paths()
+    unit = c.cgroup_manager.unit
+    c.destroy()
+    print(json.dumps({"out": out, "code": code, "paths": paths, "unit": unit,
+                      "exists_after": c.cgroup_manager.exists()}), flush=True)
+    """
+)
+
+
+def test_a_container_runs_under_the_systemd_driver(box: SystemdBox) -> None:
+    """Factory -> Container -> Process with ``cgroups.systemd``: a real container in a scope."""
+    name = uuid.uuid4().hex[:8]
+    tests_dir = str(Path(__file__).resolve().parent.parent)
+    client = box.popen([sys.executable, "-c", CONTAINER_CLIENT, name, tests_dir])
+    try:
+        out, err = client.communicate(timeout=120)
+    finally:
+        if client.poll() is None:
+            client.kill()
+    assert client.returncode == 0, err
+    info = json.loads(out.splitlines()[-1])
+    assert info["code"] == 0, info
+    assert info["unit"] == f"pylibct-{name}.scope"
+    # The container's own view of its cgroups: the transient scope systemd made for it.
+    assert f"pylibct-{name}.scope" in info["out"], info["out"]
+    assert info["exists_after"] is False
+    for path in info["paths"].values():
+        assert not os.path.exists(box.host_path(path))
