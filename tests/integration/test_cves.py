@@ -617,7 +617,6 @@ def test_hostile_etc_passwd(containers: Factories, make_config: Any, bundle: Pat
         f.seek(200 << 20)
         f.write(b"\nbob:x:1001:1001::/home/bob:/bin/sh\n")
     c = containers.create(make_config())
-    t0 = time.monotonic()
     out, code = run_output(c, ["sh", "-c", "id -u; echo $HOME"], user="alice")
     # busybox id complains about the bad records; the last two words are ours.
     assert (out.split()[-2:], code) == (["1000", "/home/alice"], 0)
@@ -627,7 +626,6 @@ def test_hostile_etc_passwd(containers: Factories, make_config: Any, bundle: Pat
     c3 = containers.create(make_config())
     with pytest.raises(LibcontainerError, match="unable to find user"):
         run_output(c3, ["true"], user="mallory")
-    assert time.monotonic() - t0 < 15
 
 
 def test_default_masked_paths_are_masked(containers: Factories, make_config: Any) -> None:

