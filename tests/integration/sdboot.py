@@ -163,7 +163,11 @@ class SystemdBox:
                 f"mount --bind {pyenv} {r}/root/.pyenv; mount -o remount,bind,ro {r}/root/.pyenv; "
             )
         repo = shlex.quote(REPO)
-        binds += f"mount --bind {repo} {r}{repo}; mount -o remount,bind,ro {r}{repo}; "
+        # mkdir here, after the tmpfs mounts: a checkout under /tmp (CI's) would be hidden.
+        binds += (
+            f"mkdir -p {r}{repo}; mount --bind {repo} {r}{repo}; "
+            f"mount -o remount,bind,ro {r}{repo}; "
+        )
         devs = "".join(
             f"touch {r}/dev/{n}; mount --bind /dev/{n} {r}/dev/{n}; "
             for n in ("null", "zero", "full", "random", "urandom", "tty")
