@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -154,10 +155,39 @@ static void stage1(const struct nsenter_config *c)
     _exit(0);
 }
 
+/*
+ * Without user namespaces stage-1 shares our memory (CLONE_VM|CLONE_VFORK, on a stack of its
+ * own, as posix_spawn does): one copy of the spawner's address space fewer per container.
+ * Stage-2 is a full copy made by stage-1; it jumps back onto the main stack, where
+ * nsenter_spawn's frame is intact in its copy, and returns to Python from there.
+ */
+static sigjmp_buf stage2_resume;
+static char stage1_stack[256 * 1024] __attribute__((aligned(64)));
+
+static int stage1_shared(void *arg)
+{
+    stage1((const struct nsenter_config *)arg);
+    /* Only stage-2, in its own copy of memory, gets here. */
+    siglongjmp(stage2_resume, 1);
+}
+
+/* Entering or creating a user namespace needs an unshared mm, and the map handshake needs
+ * stage-0 running (CLONE_VFORK would suspend it): those take the plain fork path. */
+static int needs_own_mm(const struct nsenter_config *c)
+{
+    if (c->clone_flags & CLONE_NEWUSER)
+        return 1;
+    for (int i = 0; i < c->join_count && i < 8; i++)
+        if (c->join_types[i] == CLONE_NEWUSER || c->join_types[i] == 0)
+            return 1;
+    return 0;
+}
+
 int nsenter_spawn(const struct nsenter_config *config)
 {
     pid_t stage1_pid;
     PyGILState_STATE gil;
+    sigset_t all, old;
 
     /*
      * cffi releases the GIL around this call; take it back so that the interpreter's
@@ -166,6 +196,22 @@ int nsenter_spawn(const struct nsenter_config *config)
      */
     gil = PyGILState_Ensure();
     PyOS_BeforeFork();
+    if (!needs_own_mm(config)) {
+        /* Stage-1 runs on our memory: no signal handler may run in it. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (sigsetjmp(stage2_resume, 0) != 0) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            goto stage2;
+        }
+        stage1_pid = clone(stage1_shared, stage1_stack + sizeof(stage1_stack),
+                           CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, (void *)config);
+        int saved = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        PyOS_AfterFork_Parent();
+        PyGILState_Release(gil);
+        return stage1_pid < 0 ? -saved : (int)stage1_pid;
+    }
     stage1_pid = clone_parent();
     if (stage1_pid < 0) {
         int saved = errno;
@@ -180,6 +226,7 @@ int nsenter_spawn(const struct nsenter_config *config)
     }
 
     stage1(config);
+stage2:
     /* Stage-2 from here on: hand back to Python as a freshly forked child. */
     close(config->sync_fd);
     PyOS_AfterFork_Child();
