@@ -9,6 +9,7 @@ late import into an error instead.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import socket
 import sys
@@ -33,6 +34,9 @@ class _ImportBlocker:
 
 def run(payload: InitPayload, fds: Sequence[int]) -> None:
     """Run the container process described by ``payload``; never returns."""
+    # Short-lived and a copy-on-write clone of the spawner: a collection would copy pages
+    # for nothing.
+    gc.disable()
     sys.meta_path.insert(0, _ImportBlocker())
     fdset = FdSet.adopt(payload.fds, fds)
     sock = socket.socket(fileno=fdset.sync)

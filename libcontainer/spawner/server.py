@@ -13,6 +13,7 @@ subprocess, and it survives this helper.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -164,6 +165,10 @@ def main(ctl_fd: int) -> None:
     # root cannot open /proc/<us>/exe (the host's python) or our fds (CVE-2019-5736).
     linux().prctl(PR_SET_DUMPABLE, 0)
     preload()
+    # Every container process is a copy-on-write clone of us: keep the collector from
+    # walking (and so writing to, and so copying) every object in each clone.
+    gc.collect()
+    gc.freeze()
     ctl = socket.socket(fileno=ctl_fd)
     guarded: dict[int, tuple[int | None, Guard]] = {}
     while True:
