@@ -175,6 +175,8 @@ class Process:
                 code = self._wait(block=False)
                 if code is not None:
                     return code
+                if timeout is None and not self.companions:
+                    break  # nothing left to reap: a plain blocking wait will do
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise subprocess.TimeoutExpired(self.args, timeout or 0.0)

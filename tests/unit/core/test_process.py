@@ -53,3 +53,14 @@ def test_spec_carries_what_the_init_needs() -> None:
 def test_wait_before_start_is_an_error() -> None:
     with pytest.raises(RuntimeError):
         Process(["x"]).wait()
+
+
+def test_wait_without_timeout_after_companions_are_reaped() -> None:
+    """Companions (exec'd processes) get reaped while waiting; then a plain blocking wait."""
+    init = Process(["x"], stdout=DEVNULL)
+    companion = Process(["x"], stdout=DEVNULL)
+    fork_child(companion, "exit 0")
+    fork_child(init, "sleep 0.3")
+    init.companions.append(companion)
+    assert init.wait() == 0
+    assert companion.returncode == 0 and init.companions == []
