@@ -1,7 +1,7 @@
 /*
  * The namespace dance (after runc's nsexec.c) and the syscalls Python 3.11 lacks.
  *
- * Process model (see libcontainer/launcher.py for the why):
+ * Process model (see libcontainer/spawner/server.py for the why):
  *
  *   caller (library user)                                    <- parent of every stage
  *     `- spawner: a warm, single-threaded Python helper      <- stage-0, calls nsenter_spawn()
@@ -160,6 +160,8 @@ static void stage1(const struct nsenter_config *c)
  * own, as posix_spawn does): one copy of the spawner's address space fewer per container.
  * Stage-2 is a full copy made by stage-1; it jumps back onto the main stack, where
  * nsenter_spawn's frame is intact in its copy, and returns to Python from there.
+ * (Dumpability is per address space, so stage-1's PR_SET_DUMPABLE also applies to the
+ * caller of nsenter_spawn: the spawner is non-dumpable anyway.)
  */
 static sigjmp_buf stage2_resume;
 static char stage1_stack[256 * 1024] __attribute__((aligned(64)));
