@@ -4,6 +4,7 @@ Needs root and Debian's busybox-static. Builds a throw-away bundle (rootfs + con
 from ``specconv.example()``), creates the container with the library, runs it, destroys it.
 
     sudo python3 examples/run_busybox.py
+    python3 examples/run_busybox.py --make-rootfs bundle/rootfs   # only build a rootfs
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def make_rootfs(rootfs: Path) -> None:
 
 
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--make-rootfs":
+        # Just build a busybox rootfs (for `pyrunc spec` + `pyrunc run`, see the README).
+        make_rootfs(Path(sys.argv[2]))
+        return 0
     if os.geteuid() != 0:
         print("run me as root: containers need namespaces, mounts and cgroups", file=sys.stderr)
         return 1
