@@ -73,6 +73,11 @@ def _write_maps(pid: int, req: SpawnRequest) -> None:
 
 
 def serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnResult:
+    """Clone the process ``req`` describes; in stage-2 this never returns (it runs the init).
+
+    Returns, in the spawner, stage-1's pid (the caller reaps it) and the final pid, or an
+    error. ``ctl`` is closed in stage-2 so that the container never holds our channel.
+    """
     # Heavy imports a container process may need happen here, in the spawner, never after
     # the clone (inside the container an import would read the container's files).
     preload_for(req.payload.config.routes)
