@@ -263,8 +263,10 @@ def converse(
     if join_cgroups is not None and cgroups_first:
         join_cgroups()
     _send_go(sock)
-    if join_cgroups is not None and not cgroups_first:
-        join_cgroups()
+    if join_cgroups is not None:
+        if not cgroups_first:
+            join_cgroups()
+        _send_or_read_error(sock, sync.CgroupsJoined())
     while True:
         msg, fds = sync.recv(sock)
         if msg is None:
@@ -308,12 +310,17 @@ def converse(
 
 def _send_go(sock: socket.socket) -> None:
     """Send Go; if the process already failed, raise the error it left in the channel."""
+    _send_or_read_error(sock, sync.Go())
+
+
+def _send_or_read_error(sock: socket.socket, msg: sync.Message) -> None:
+    """Send ``msg``; if the process already failed, raise the error it left in the channel."""
     try:
-        sync.send(sock, sync.Go())
+        sync.send(sock, msg)
     except OSError:
-        msg, fds = sync.recv(sock)
+        reply, fds = sync.recv(sock)
         for fd in fds:
             os.close(fd)
-        if isinstance(msg, sync.Error):
-            raise ProcessStartError(msg.message) from None
+        if isinstance(reply, sync.Error):
+            raise ProcessStartError(reply.message) from None
         raise ProcessStartError("container process exited during setup") from None

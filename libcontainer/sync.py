@@ -8,7 +8,8 @@ the parent execute code.
 The standard init's conversation, in runc's terms::
 
     parent                         init (stage-2)
-      Go           ------------->     (cgroups applied; unshare cgroupns; set up rootfs)
+      Go           ------------->     (unshare cgroupns; start on the rootfs)
+      CgroupsJoined ------------>     (awaited before the first cgroup mount or the hooks)
                    <-------------  RunHooks          (rootfs mounted, before pivot_root)
       HooksDone    ------------->
                    <-------------  Console(fd)       (when a terminal was requested)
@@ -46,6 +47,13 @@ class Go(Message):
     """Parent -> init: cgroups are applied, carry on."""
 
     kind: ClassVar[str] = "go"
+
+
+@dataclasses.dataclass(frozen=True)
+class CgroupsJoined(Message):
+    """Parent -> init: the init is in its cgroups now (sent once, right after Go)."""
+
+    kind: ClassVar[str] = "cgroups-joined"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +108,17 @@ class Error(Message):
 
 _KINDS: dict[str, type[Message]] = {
     cls.kind: cls
-    for cls in (Go, RunHooks, HooksDone, Console, SeccompFd, SeccompDone, Ready, Error)
+    for cls in (
+        Go,
+        CgroupsJoined,
+        RunHooks,
+        HooksDone,
+        Console,
+        SeccompFd,
+        SeccompDone,
+        Ready,
+        Error,
+    )
 }
 
 

@@ -45,12 +45,23 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
     if config.routes:
         add_routes(config.routes)
 
+    joined = False
+
+    def in_cgroups() -> None:
+        nonlocal joined
+        if not joined:
+            sync.expect(sock, sync.CgroupsJoined, what="waiting to be put in the cgroups")
+            joined = True
+
     def hooks_before_pivot() -> None:
+        in_cgroups()  # hooks and everything after run inside the container's cgroups
         sync.send(sock, sync.RunHooks())
         sync.expect(sock, sync.HooksDone, what="running prestart hooks")
         _container_hooks(config, payload.container_id, "createContainer", "creating")
 
-    rootfs.prepare_rootfs(config, syscalls=syscalls, run_hooks=hooks_before_pivot)
+    rootfs.prepare_rootfs(
+        config, syscalls=syscalls, run_hooks=hooks_before_pivot, in_cgroups=in_cgroups
+    )
     if process.terminal:
         _setup_console(sock, fds, syscalls, process.console_size)
     rootfs.finalize_rootfs(config, syscalls=syscalls)

@@ -142,7 +142,13 @@ def run_mount_command(cmd: Command, when: str) -> None:
         raise HookError(f"{when} command {argv} failed: exit status {proc.returncode}: {out}")
 
 
-def prepare_rootfs(config: Config, *, syscalls: Syscalls, run_hooks: Callable[[], None]) -> None:
+def prepare_rootfs(
+    config: Config,
+    *,
+    syscalls: Syscalls,
+    run_hooks: Callable[[], None],
+    in_cgroups: Callable[[], None] | None = None,
+) -> None:
     """Set up the rootfs and jail the process in it (runc's ``prepareRootfs``).
 
     In order: :func:`prepare_root`; each of ``config.mounts`` (with its premount and
@@ -153,6 +159,9 @@ def prepare_rootfs(config: Config, *, syscalls: Syscalls, run_hooks: Callable[[]
     stdio that was the host's /dev/null is reopened on the container's.
 
     Nothing is made read-only yet: that is :func:`finalize_rootfs`.
+
+    ``in_cgroups()`` is called before the first cgroup mount: a cgroup mount shows the
+    process's own cgroups, so it must wait until the runtime has put it in them.
     """
     root = os.path.realpath(config.rootfs)
     in_userns = in_user_namespace()
@@ -161,6 +170,9 @@ def prepare_rootfs(config: Config, *, syscalls: Syscalls, run_hooks: Callable[[]
     )
     prepare_root(ctx, config.root_propagation)
     for m in config.mounts:
+        if in_cgroups is not None and m.device in ("cgroup", "cgroup2"):
+            in_cgroups()
+            in_cgroups = None
         for cmd in m.premount_cmds:
             run_mount_command(cmd, "premount")
         mount_to_rootfs(ctx, m)

@@ -546,3 +546,25 @@ def test_destroy_a_paused_container(containers: Factories, make_config: Any) -> 
     c.destroy()  # a hang here is caught by pytest-timeout
     assert proc.returncode == -signal.SIGKILL
     assert ex.wait(timeout=10) == -signal.SIGKILL
+
+
+def test_cgroup_files_seen_from_inside(containers: Factories, make_config: Any) -> None:
+    """The container's /sys/fs/cgroup shows its own cgroups, with the configured limits."""
+
+    def edit(spec: dict[str, Any]) -> None:
+        spec["linux"]["resources"]["pids"] = {"limit": 123}
+        spec["linux"]["resources"]["memory"] = {"limit": 256 * 1024 * 1024}
+
+    c = containers.create(make_config(edit))
+    out, code = run_output(
+        c,
+        [
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes;"
+            " grep -c $$ /sys/fs/cgroup/pids/cgroup.procs;"
+            " touch /sys/fs/cgroup/pids/x 2>/dev/null || echo read-only",
+        ],
+    )
+    assert code == 0, out
+    assert out.split() == ["123", str(256 * 1024 * 1024), "1", "read-only"]
