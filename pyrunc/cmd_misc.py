@@ -192,7 +192,9 @@ def features(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
             "capabilities": _capability_names(),
-            "cgroup": {"v1": True, "v2": False, "systemd": False, "systemdUser": False},
+            # Drivers built in: fs (v1), fs2 (v2), systemd over the system bus or its private
+            # socket; a systemd *user* instance is not supported yet.
+            "cgroup": {"v1": True, "v2": True, "systemd": True, "systemdUser": False},
             "seccomp": {
                 "enabled": bool(seccomp_version),
                 "actions": _SECCOMP_ACTIONS,
