@@ -443,15 +443,25 @@ class Container:
                     self._init,
                     self.id,
                 )
+            # Like runc: a cgroup that cannot be removed does not keep the state dir (and
+            # so the container) alive; the first error is raised once all is done.
+            error: BaseException | None = None
             if self._manager is not None:
                 teardown.kill_cgroup_processes(self._manager, self.id)
-                self._manager.destroy()
+                try:
+                    self._manager.destroy()
+                except Exception as e:
+                    error = e
             self._store.remove(self.id)
+            self._state = None
             if existed and ran and self.config.hooks.poststop:
                 state = hook_state(self.id, "stopped", 0, self.config.labels, self.config.version)
-                self._state = None
-                run_hooks("poststop", self.config.hooks.poststop, state)
-            self._state = None
+                try:
+                    run_hooks("poststop", self.config.hooks.poststop, state)
+                except Exception as e:
+                    error = error or e
+            if error is not None:
+                raise error
 
 
 def load_container(
