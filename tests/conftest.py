@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from testrun import RUN_TOKEN, TMP_PREFIX
 
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 # The shared fixtures (runc's real outputs) sit beside the repository, as ../shared/: in a
@@ -25,8 +26,6 @@ SHARED_FIXTURES = Path(
 )
 os.environ["PYLIBCONTAINER_FIXTURES"] = str(SHARED_FIXTURES)
 IS_ROOT = os.geteuid() == 0
-# Every directory a test makes lives under this prefix, so leaks are recognisable.
-TMP_PREFIX = "pylibcontainer-test-"
 
 PASSWD = """root:x:0:0:root:/root:/bin/sh
 daemon:x:1:1:daemon:/usr/sbin:/bin/false
@@ -109,12 +108,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # --- session-end leak check -------------------------------------------------------------
 
 
+# Only what this run made counts (see testrun.py): its token is in every name it uses, and
+# pytest's own temporary directories of this run live under its basetemp.
+
+
+def _ours(name: str) -> bool:
+    return RUN_TOKEN in name or (_BASETEMP is not None and name.startswith(_BASETEMP))
+
+
 def _our_mounts() -> list[str]:
     found = []
     with open("/proc/self/mountinfo") as f:
         for line in f:
             mountpoint = line.split()[4]
-            if TMP_PREFIX in mountpoint or "/pytest-of-" in mountpoint:
+            if _ours(mountpoint):
                 found.append(mountpoint)
     return found
 
@@ -126,16 +133,17 @@ def _cgroup_dirs() -> set[str]:
         return found
     for dirpath, dirnames, _ in os.walk(root):
         depth = dirpath[len(root) :].count("/")
-        if depth >= 4:
+        if depth >= 6:
             dirnames[:] = []
         for d in dirnames:
-            found.add(os.path.join(dirpath, d))
+            if RUN_TOKEN in d:
+                found.add(os.path.join(dirpath, d))
     return found
 
 
 def _netns() -> set[str]:
     try:
-        return set(os.listdir("/run/netns"))
+        return {name for name in os.listdir("/run/netns") if RUN_TOKEN in name}
     except FileNotFoundError:
         return set()
 
@@ -162,9 +170,14 @@ def _children() -> list[str]:
 
 
 _BEFORE: dict[str, object] = {}
+_BASETEMP: str | None = None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    global _BASETEMP
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None:
+        _BASETEMP = str(factory.getbasetemp()) + "/"
     _BEFORE["cgroups"] = _cgroup_dirs()
     _BEFORE["netns"] = _netns()
     _BEFORE["tmp"] = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith(TMP_PREFIX)}

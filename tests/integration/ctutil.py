@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import specconv
+from testrun import unique_name
 from libcontainer import Factory, configs
 from libcontainer.container import Container
 
@@ -27,7 +27,7 @@ def example_spec_dict(args: list[str] | None = None) -> dict[str, Any]:
 
 def unique_id(prefix: str = "ct") -> str:
     """A container id no other test (or run) uses."""
-    return f"pytest-{prefix}-{uuid.uuid4().hex[:10]}"
+    return unique_name(prefix)
 
 
 class Factories:

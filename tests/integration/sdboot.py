@@ -26,7 +26,7 @@ from libcontainer.cgroups import HostCgroups
 # The repository (the editable install points here): bound at the same path in the box.
 REPO = str(Path(__file__).resolve().parents[2])
 
-TMP_PREFIX = "pylibcontainer-test-"
+from testrun import TMP_PREFIX
 SYSTEMD = "/lib/systemd/systemd"
 MASKED = (
     "systemd-journald.service",

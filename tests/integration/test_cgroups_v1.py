@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from testrun import unique_name
 
 from libcontainer.cgroups import CgroupMode, HostCgroups, Manager, fscommon, new_manager
 from libcontainer.configs import Cgroup, DeviceRule, DeviceType, FreezerState, Resources
@@ -76,7 +76,7 @@ class Container:
     """A cgroup manager plus the child processes the test put in it."""
 
     def __init__(self, host: HostCgroups) -> None:
-        self.name = f"pylibcontainer-test-{uuid.uuid4().hex[:12]}"
+        self.name = unique_name("cg1")
         self.cgroup = Cgroup(name=self.name, resources=Resources(devices=DEFAULT_RULES))
         self.manager: Manager = new_manager(self.cgroup, host=host)
         self.children: list[subprocess.Popen[bytes]] = []

@@ -14,11 +14,11 @@ import os
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from testrun import TMP_PREFIX, unique_name
 
 from libcontainer.cgroups import HostCgroups, fscommon
 from libcontainer.cgroups.ebpf import attached_program_ids
@@ -62,7 +62,7 @@ class Cgroup2:
     """An Fs2Manager on the real unified mount plus the processes the test put in it."""
 
     def __init__(self, host: HostCgroups, resources: Resources) -> None:
-        self.name = f"pylibcontainer-test-{uuid.uuid4().hex[:12]}"
+        self.name = unique_name("cg2")
         self.manager = Fs2Manager(Cgroup(path="/" + self.name, resources=resources), host=host)
         self.root = self.manager.mountpoint
         self.root_subtree = fscommon.read_string(self.root, "cgroup.subtree_control").split()
@@ -190,7 +190,7 @@ def test_hugetlb_limit_when_hugetlb_is_on_v2(cg2: Callable[[Resources], Cgroup2]
 def test_device_filter_allows_null_and_denies_others(cg2: Callable[[Resources], Cgroup2]) -> None:
     cg = cg2(Resources(devices=RULES))
     m = cg.manager
-    with tempfile.TemporaryDirectory(prefix="pylibcontainer-test-dev-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=TMP_PREFIX + "dev-") as tmp:
         script = (
             "cat /dev/null && echo null-ok; "
             "head -c 4 /dev/zero | wc -c; "

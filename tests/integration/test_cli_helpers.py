@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-TMP_PREFIX = "pylibcontainer-test-"
+from testrun import TMP_PREFIX
 
 
 def pyrunc_binary() -> str:

@@ -30,7 +30,7 @@ from libcontainer.errors import (
 
 pytestmark = pytest.mark.root
 
-TMP_PREFIX = "pylibcontainer-test-"
+from testrun import TMP_PREFIX
 
 
 @pytest.fixture
