@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from libcontainer.factory import Factory
     from libcontainer.process import DEVNULL, PIPE, STDOUT, Process
     from libcontainer.state import State
-    from libcontainer.status import Status
+    from libcontainer.lifecycle.status import Status
 
 __version__ = "0.1.0"
 
@@ -41,7 +41,7 @@ _LAZY = {
     "PIPE": "libcontainer.process",
     "DEVNULL": "libcontainer.process",
     "STDOUT": "libcontainer.process",
-    "Status": "libcontainer.status",
+    "Status": "libcontainer.lifecycle.status",
     "State": "libcontainer.state",
     "ConfigError": "libcontainer.errors",
     "ContainerExistsError": "libcontainer.errors",

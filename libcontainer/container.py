@@ -17,8 +17,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from libcontainer import execfifo, launch, teardown
-from libcontainer.background import Background
+from libcontainer.lifecycle import execfifo, launch, teardown
+from libcontainer.lifecycle.background import Background
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, FreezerState, NamespaceType
 from libcontainer.errors import (
@@ -36,7 +36,7 @@ from libcontainer.process import Process
 from libcontainer.procinfo import is_alive, start_time
 from libcontainer.spawner import Guard, SpawnerLike
 from libcontainer.state import State, StateStore
-from libcontainer.status import Status
+from libcontainer.lifecycle.status import Status
 
 if TYPE_CHECKING:
     from libcontainer.cgroups.oom import OomNotifier

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from libcontainer import launch
+from libcontainer.lifecycle import launch
 from libcontainer.configs import Config, IDMap, Mount, Namespace, NamespaceType
 from libcontainer.init.payload import FdLayout, InitPayload, ProcessSpec
 from libcontainer.system import CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER
