@@ -28,9 +28,9 @@ if TYPE_CHECKING:
         ProcessStartError,
     )
     from libcontainer.factory import Factory
+    from libcontainer.lifecycle.status import Status
     from libcontainer.process import DEVNULL, PIPE, STDOUT, Process
     from libcontainer.state import State
-    from libcontainer.lifecycle.status import Status
 
 __version__ = "0.1.0"
 

@@ -17,8 +17,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from libcontainer.lifecycle import execfifo, launch, teardown
-from libcontainer.lifecycle.background import Background
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, FreezerState, NamespaceType
 from libcontainer.errors import (
@@ -31,12 +29,14 @@ from libcontainer.errors import (
     ProcessStartError,
 )
 from libcontainer.hooks import run_hooks
+from libcontainer.lifecycle import execfifo, launch, teardown
+from libcontainer.lifecycle.background import Background
+from libcontainer.lifecycle.status import Status
 from libcontainer.ocistate import OCI_VERSION, bundle_and_annotations, hook_state
 from libcontainer.process import Process
 from libcontainer.procinfo import is_alive, start_time
 from libcontainer.spawner import Guard, SpawnerLike
 from libcontainer.state import State, StateStore
-from libcontainer.lifecycle.status import Status
 
 if TYPE_CHECKING:
     from libcontainer.cgroups.oom import OomNotifier

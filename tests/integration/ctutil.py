@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import specconv
 from testrun import unique_name
+
+import specconv
 from libcontainer import Factory, configs
 from libcontainer.container import Container
 

@@ -21,12 +21,13 @@ import time
 import uuid
 from pathlib import Path
 
+from testrun import TMP_PREFIX
+
 from libcontainer.cgroups import HostCgroups
 
 # The repository (the editable install points here): bound at the same path in the box.
 REPO = str(Path(__file__).resolve().parents[2])
 
-from testrun import TMP_PREFIX
 SYSTEMD = "/lib/systemd/systemd"
 MASKED = (
     "systemd-journald.service",

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from ctutil import Factories, run_output
+from testrun import TMP_PREFIX
 
 from libcontainer import Process
 from libcontainer.errors import (
@@ -29,8 +30,6 @@ from libcontainer.errors import (
 )
 
 pytestmark = pytest.mark.root
-
-from testrun import TMP_PREFIX
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from libcontainer.lifecycle import launch
 from libcontainer.configs import Config, IDMap, Mount, Namespace, NamespaceType
 from libcontainer.init.payload import FdLayout, InitPayload, ProcessSpec
+from libcontainer.lifecycle import launch
 from libcontainer.system import CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER
 
 
