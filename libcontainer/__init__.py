@@ -14,10 +14,10 @@ Names are imported lazily (PEP 562), so ``from libcontainer import Factory`` sta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from libcontainer import configs, errors
     from libcontainer.container import Container
     from libcontainer.errors import (
@@ -72,10 +72,14 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
+        import importlib
+
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     if name in _MODULES:
+        import importlib
+
         module = importlib.import_module(f"libcontainer.{name}")
         globals()[name] = module
         return module

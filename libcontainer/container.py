@@ -1,9 +1,15 @@
 """``Container``: one container's lifecycle (runc's linuxContainer).
 
-A container made by :meth:`Factory.create` starts *stopped*; ``start(Process(init=True))``
-brings it to *created* (the init waits on ``exec.fifo``), ``exec()`` to *running*;
-``run()`` does both. ``start(Process(init=False))`` execs into a running container.
+A container made by :meth:`Factory.create` starts *stopped*, with its ``state.json`` on disk
+(so any process can :meth:`Factory.load` it); ``start(Process(init=True))`` brings it to
+*created* (the init waits on ``exec.fifo``), ``exec()`` to *running*; ``run()`` does both.
+``start(Process(init=False))`` runs another process in a running container (runc exec).
 ``destroy()`` kills everything and removes cgroups and state; it is idempotent.
+
+Status, signals, pause/resume, the release of ``exec.fifo`` and destroy are the lifecycle
+core's (:class:`~libcontainer.lifecycle.handle.ContainerHandle`), shared with ``pyrunc``;
+this class adds what needs the config models: starting processes, ``set`` and statistics.
+Every mutating operation holds the container's lock, across threads and processes.
 """
 
 from __future__ import annotations
@@ -12,38 +18,39 @@ import contextlib
 import errno
 import logging
 import os
-import signal as signal_mod
-import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from libcontainer.cgroups import Manager
-from libcontainer.configs import Config, FreezerState, NamespaceType
+from libcontainer.configs import Config, NamespaceType
 from libcontainer.errors import (
+    ConfigError,
     ContainerNotExistsError,
-    ContainerNotPausedError,
     ContainerNotRunningError,
     ContainerNotStoppedError,
     ContainerPausedError,
+    InvalidStateError,
     LibcontainerError,
     ProcessStartError,
 )
 from libcontainer.hooks import run_hooks
-from libcontainer.lifecycle import execfifo, launch, teardown
+from libcontainer.lifecycle import launch
 from libcontainer.lifecycle.background import Background
+from libcontainer.lifecycle.execfifo import EXEC_FIFO
+from libcontainer.lifecycle.handle import KILL_TIMEOUT, ContainerHandle
+from libcontainer.lifecycle.record import StateRecord
 from libcontainer.lifecycle.status import Status
-from libcontainer.ocistate import OCI_VERSION, bundle_and_annotations, hook_state
+from libcontainer.ocistate import bundle_and_annotations, hook_state
 from libcontainer.process import Process
-from libcontainer.procinfo import is_alive, start_time
+from libcontainer.procinfo import start_time
 from libcontainer.spawner import Guard, SpawnerLike
 from libcontainer.state import State, StateStore
 
 if TYPE_CHECKING:
+    from libcontainer.cgroups import Manager
     from libcontainer.cgroups.oom import OomNotifier
 
-log = logging.getLogger(__name__)
-
-EXEC_FIFO = "exec.fifo"
+log = logging.getLogger("libcontainer")
 
 
 class Container:
@@ -57,7 +64,8 @@ class Container:
         manager: Manager | None,
         spawner: SpawnerLike,
         *,
-        state: State | None = None,
+        state: State,
+        state_json: bytes | None = None,
         newuidmap: str | None = None,
         newgidmap: str | None = None,
     ) -> None:
@@ -67,18 +75,40 @@ class Container:
         self._manager = manager
         self._spawner = spawner
         self._state = state
+        data = state_json if state_json is not None else state.to_json().encode()
+        self._handle = ContainerHandle(store, self._record(data))
         self._init: Process | None = None
-        self._lock = threading.RLock()
+        self._destroyed = False
         self._newuidmap = newuidmap
         self._newgidmap = newgidmap
 
     def __repr__(self) -> str:
-        return f"<Container {self.id!r} {self.status().value}>"
+        status = "destroyed" if self._destroyed else self.status().value
+        return f"<Container {self.id!r} {status}>"
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.destroy()
+
+    def _record(self, data: bytes) -> StateRecord:
+        return StateRecord.from_json(data, self._store.state_path(self.id), self.id)
+
+    def _save(self, state: State) -> None:
+        """Write ``state`` as state.json and make it what the lifecycle core acts on."""
+        data = self._store.save(state)
+        self._state = state
+        self._handle.set_record(self._record(data))
+
+    def _check_exists(self) -> None:
+        if self._destroyed:
+            raise ContainerNotExistsError(f"container {self.id} has been destroyed")
 
     @property
     def root(self) -> Path:
         """This container's state directory."""
-        return self._store.container_dir(self.id)
+        return Path(self._handle.dir)
 
     @property
     def bundle(self) -> str:
@@ -92,56 +122,21 @@ class Container:
 
     # -- status ---------------------------------------------------------------------------
 
-    def _init_alive(self) -> bool:
-        st = self._state
-        return st is not None and is_alive(st.init_process_pid, st.init_process_start)
-
     def status(self) -> Status:
         """The current status, from the init's liveness, the freezer and exec.fifo."""
-        if not self._init_alive():
-            return Status.STOPPED
-        if self._manager is not None:
-            with contextlib.suppress(Exception):
-                if self._manager.get_freezer_state() == FreezerState.FROZEN:
-                    return Status.PAUSED
-        if (self.root / EXEC_FIFO).exists():
-            return Status.CREATED
-        return Status.RUNNING
+        return self._handle.status()
 
     def state(self) -> State:
-        """The recorded state (what state.json holds); raises if never started."""
-        if self._state is None:
-            raise ContainerNotRunningError(f"container {self.id} has not been started")
+        """What state.json holds (``init_process_pid`` is 0 until the init is started)."""
         return self._state
 
     def oci_state(self) -> dict[str, Any]:
         """The OCI state, as ``runc state`` prints it."""
-        status = self.status()
-        st = self._state
-        pid = st.init_process_pid if st is not None and status != Status.STOPPED else 0
-        bundle, annotations = bundle_and_annotations(self.config.labels)
-        out: dict[str, Any] = {
-            "ociVersion": self.config.version or OCI_VERSION,
-            "id": self.id,
-            "pid": pid,
-            "status": status.value,
-            "bundle": bundle,
-            "rootfs": self.config.rootfs,
-            "created": str(st.created) if st is not None else "0001-01-01T00:00:00Z",
-        }
-        if annotations:
-            out["annotations"] = annotations
-        out["owner"] = ""
-        return out
+        return self._handle.oci_state()
 
     def processes(self) -> list[int]:
-        """Pids of every process in the container's cgroups."""
-        if self._manager is None:
-            st = self._state
-            return [st.init_process_pid] if st and self._init_alive() else []
-        if not self._manager.exists():
-            return []
-        return self._manager.get_all_pids()
+        """Pids of every process in the container's own cgroups."""
+        return self._handle.pids()
 
     # -- start / exec / run ---------------------------------------------------------------
 
@@ -163,20 +158,25 @@ class Container:
         --ignore-paused): the new process joins the frozen cgroup, so its setup (and this
         call) completes only once the container is resumed from another thread or process.
         """
-        with self._lock:
-            if process.init:
-                if self.status() != Status.STOPPED or self._state is not None:
-                    raise ContainerNotStoppedError(f"container {self.id} has already been started")
+        self._check_exists()
+        if not isinstance(process, Process):
+            raise ConfigError(
+                f"Container.start takes a libcontainer.Process, not {type(process).__name__}"
+            )
+        if process.pid is not None:
+            raise InvalidStateError(f"{process!r} has already been started")
+        if process.init:
+            with self._handle.lock:
+                self._handle.refresh()
+                if self._handle.record.started:
+                    raise ContainerNotStoppedError(
+                        f"container {self.id} has already been started (status "
+                        f"{self.status()}): to run another process in it, pass "
+                        "Process(..., init=False) to start(); to start its init, use exec()"
+                    )
                 self._start_init(process)
-            else:
-                status = self.status()
-                if status == Status.PAUSED and not ignore_paused:
-                    raise ContainerPausedError(f"container {self.id} is paused")
-                if status == Status.PAUSED:
-                    status = Status.RUNNING
-                if status not in (Status.CREATED, Status.RUNNING):
-                    raise ContainerNotRunningError(f"container {self.id} is not running")
-                self._start_setns(process)
+        else:
+            self._start_setns(process, ignore_paused)
 
     def run(self, process: Process) -> None:
         """Start the process and, for an init, release it at once (runc's run)."""
@@ -191,7 +191,11 @@ class Container:
         fifo_fd = -1
         sock = None
         saver = Background("libcontainer-state")
+        began = time.monotonic()
         try:
+            # A start killed midway (in another process) may have left its fifo.
+            with contextlib.suppress(FileNotFoundError):
+                fifo_path.unlink()
             os.mkfifo(fifo_path, 0o622)
             # Any user the container runs as must be able to open it for writing; the
             # umask would have taken those bits away.
@@ -208,14 +212,13 @@ class Container:
             os.close(fifo_fd)
             fifo_fd = -1
             self._init = process
-            assert process.pid is not None
-            pid = process.pid
+            pid = _pid_of(process)
             launch.write_oom_score_adj(pid, self.config.oom_score_adj)
             manager = self._manager
 
             def on_hooks() -> None:
-                if self._manager is not None and self.config.cgroups is not None:
-                    self._manager.set(self.config.cgroups.resources)
+                if manager is not None and self.config.cgroups is not None:
+                    manager.set(self.config.cgroups.resources)
                 state = hook_state(
                     self.id, "creating", pid, self.config.labels, self.config.version
                 )
@@ -226,8 +229,8 @@ class Container:
                 if manager is not None:
                     manager.apply(pid)
                 # Everything state.json records is known now (pid, start time, cgroup and
-                # namespace paths): write it (two fsyncs) while the init sets itself up.
-                # It is joined before start() returns; a failed start removes it again.
+                # namespace paths): write it while the init sets itself up. It is joined
+                # before start() returns; a failed start writes the unstarted state back.
                 saver.start(lambda: self._record_state(pid))
 
             def on_ready() -> None:
@@ -261,24 +264,46 @@ class Container:
                 sock.close()
             if process.pid is not None:
                 self._spawner.release(process.pid)
+        log.debug(
+            "container %s: init %d created in %.1f ms",
+            self.id,
+            process.pid,
+            (time.monotonic() - began) * 1e3,
+        )
 
     def _guard(self) -> Guard:
         """What the spawner undoes if we die before the container is created."""
         paths = self._manager.get_paths().values() if self._manager is not None else ()
         return Guard(state_dir=str(self.root), cgroup_paths=tuple(paths))
 
+    def _unstarted_state(self) -> State:
+        from libcontainer.configs import Timestamp
+
+        return State(
+            id=self.id,
+            created=Timestamp.now(),
+            config=self.config,
+            rootless=self.config.rootless_euid,
+            cgroup_paths=self._manager.get_paths() if self._manager is not None else {},
+        )
+
     def _undo_start(self) -> None:
-        """After a failed start: back to a clean *stopped* container (dir kept, as created)."""
-        self._state = None
+        """After a failed start: back to a clean, unstarted container (as created)."""
         self._init = None
         with contextlib.suppress(FileNotFoundError):
             (self.root / EXEC_FIFO).unlink()
-        with contextlib.suppress(FileNotFoundError):
-            (self.root / "state.json").unlink()
         if self._manager is not None:
-            teardown.kill_cgroup_processes(self._manager, self.id)
-            with contextlib.suppress(Exception):
+            from libcontainer.cgroups.owned import ContainerCgroups
+
+            try:
+                ContainerCgroups(self._manager.get_paths(), self._handle.owner).kill_all()
                 self._manager.destroy()
+            except LibcontainerError as e:
+                log.warning("container %s: cleaning up after a failed start: %s", self.id, e)
+        try:
+            self._save(self._unstarted_state())
+        except LibcontainerError as e:
+            log.warning("container %s: cannot rewrite its state: %s", self.id, e)
 
     def _record_state(self, pid: int) -> None:
         from libcontainer.configs import Timestamp
@@ -296,40 +321,56 @@ class Container:
                 descriptors.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
             except OSError:
                 descriptors.append("/dev/null")
-        self._state = State(
-            id=self.id,
-            init_process_pid=pid,
-            init_process_start=started,
-            created=Timestamp.now(),
-            config=self.config,
-            rootless=self.config.rootless_euid,
-            cgroup_paths=self._manager.get_paths() if self._manager else {},
-            namespace_paths={
-                t: namespace_paths[t] for t in sorted(namespace_paths, key=lambda x: x.value)
-            },
-            external_descriptors=tuple(descriptors),
+        self._save(
+            State(
+                id=self.id,
+                init_process_pid=pid,
+                init_process_start=started,
+                created=Timestamp.now(),
+                config=self.config,
+                rootless=self.config.rootless_euid,
+                cgroup_paths=self._manager.get_paths() if self._manager else {},
+                namespace_paths={
+                    t: namespace_paths[t] for t in sorted(namespace_paths, key=lambda x: x.value)
+                },
+                external_descriptors=tuple(descriptors),
+            )
         )
-        self._store.save(self._state)
 
-    def _start_setns(self, process: Process) -> None:
+    def _start_setns(self, process: Process, ignore_paused: bool) -> None:
         ctx = self._ctx()
-        state = self.state()
-        sock = launch.spawn(
-            ctx,
-            process,
-            "setns",
-            lambda p: launch.clone_request_for_setns(ctx, p, state.namespace_paths),
-        )
+        with self._handle.lock:
+            self._handle.refresh()
+            status = self.status()
+            if status == Status.PAUSED and not ignore_paused:
+                raise ContainerPausedError(f"container {self.id} is paused")
+            if status not in (Status.CREATED, Status.RUNNING, Status.PAUSED):
+                raise ContainerNotRunningError(f"container {self.id} is not running")
+            namespace_paths = self._state.namespace_paths
+            sock = launch.spawn(
+                ctx,
+                process,
+                "setns",
+                lambda p: launch.clone_request_for_setns(ctx, p, namespace_paths),
+            )
+            try:
+                pid = _pid_of(process)
+                launch.write_oom_score_adj(pid, self.config.oom_score_adj)
+                if self._manager is not None:
+                    self._manager.apply(pid)
+                launch.set_rlimits(pid, process.rlimits or self.config.rlimits)
+            except BaseException:
+                sock.close()
+                launch.kill_and_reap(process)
+                process.close_parent_streams()
+                raise
+        # Unlocked from here: in a paused container (ignore_paused) the process sits frozen
+        # until someone resumes it, and resume needs the lock.
         try:
-            assert process.pid is not None
-            launch.write_oom_score_adj(process.pid, self.config.oom_score_adj)
-            if self._manager is not None:
-                self._manager.apply(process.pid)
-            launch.set_rlimits(process.pid, process.rlimits or self.config.rlimits)
             launch.converse(
                 sock,
                 process,
-                on_seccomp=lambda fd: self._send_seccomp_fd(fd, process.pid or 0, "running"),
+                on_seccomp=lambda fd: self._send_seccomp_fd(fd, pid, "running"),
             )
             if self._init is not None:
                 self._init.companions.append(process)
@@ -339,78 +380,72 @@ class Container:
             raise
         finally:
             sock.close()
+        log.debug("container %s: process %d started", self.id, pid)
 
     def _send_seccomp_fd(self, fd: int, pid: int, status: str) -> None:
         """Give a seccomp listener fd to the agent at the config's listener_path (as runc)."""
         from libcontainer.seccomp import send_listener_fd
 
         seccomp = self.config.seccomp
-        assert seccomp is not None
+        if seccomp is None:
+            raise ProcessStartError("a seccomp listener fd arrived without a seccomp config")
         state = hook_state(self.id, status, pid, self.config.labels, self.config.version)
         send_listener_fd(seccomp.listener_path, fd, state, seccomp.listener_metadata, pid)
 
     def exec(self, timeout: float | None = None) -> None:
-        """Release the init waiting on exec.fifo so it execs the user's program (runc start)."""
-        with self._lock:
-            if self.status() != Status.CREATED:
-                raise ContainerNotRunningError(f"container {self.id} is not in created state")
-            execfifo.release(self.root / EXEC_FIFO, self._init_alive, timeout)
-            if self.config.hooks.poststart:
-                state = hook_state(
-                    self.id,
-                    "running",
-                    self.state().init_process_pid,
-                    self.config.labels,
-                    self.config.version,
-                )
-                try:
-                    run_hooks("poststart", self.config.hooks.poststart, state)
-                except LibcontainerError:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(self.state().init_process_pid, signal_mod.SIGKILL)
-                    raise
+        """Release the init waiting on exec.fifo so it execs the user's program (runc start).
+
+        Then the poststart hooks run; if one fails, the init is killed and HookError raised.
+        """
+        self._check_exists()
+        try:
+            self._handle.start(timeout, poststart=self.config.hooks.poststart)
+        except InvalidStateError as e:
+            if self.status() == Status.RUNNING or not self._handle.record.started:
+                raise type(e)(
+                    f"{e}: exec() releases an init started with start(Process(init=True)); "
+                    "to run another process in a running container, pass "
+                    "Process(..., init=False) to start()"
+                ) from None
+            raise
+        log.debug("container %s: started", self.id)
 
     # -- signals, pause, destroy ------------------------------------------------------------
 
     def signal(self, sig: int, all: bool = False) -> None:
         """Send ``sig`` to the init, or with ``all`` to every process in the container."""
-        status = self.status()
-        if status == Status.STOPPED:
-            raise ContainerNotRunningError(f"container {self.id} is not running")
-        if all and self._manager is not None:
-            teardown.signal_all(self._manager, sig)
-            return
-        os.kill(self.state().init_process_pid, sig)
+        self._check_exists()
+        self._handle.signal(sig, all)
+        log.debug("container %s: signal %d sent%s", self.id, sig, " to all" if all else "")
 
     def pause(self) -> None:
         """Freeze every process in the container."""
-        status = self.status()
-        if status not in (Status.RUNNING, Status.CREATED):
-            raise ContainerNotRunningError(f"container {self.id} is not running")
-        assert self._manager is not None, "pause needs a cgroup manager"
-        self._manager.freeze(FreezerState.FROZEN)
+        self._check_exists()
+        self._handle.pause()
 
     def resume(self) -> None:
         """Thaw a paused container."""
-        if self.status() != Status.PAUSED:
-            raise ContainerNotPausedError(f"container {self.id} is not paused")
-        assert self._manager is not None
-        self._manager.freeze(FreezerState.THAWED)
+        self._check_exists()
+        self._handle.resume()
 
     def set(self, config: Config) -> None:
         """Change the cgroup resources of a running container (runc update)."""
-        if self._manager is None or config.cgroups is None:
-            return
-        self._manager.set(config.cgroups.resources)
-        self.config = config
-        if self._state is not None:
-            import attrs
+        self._check_exists()
+        if not isinstance(config, Config):
+            raise ConfigError(f"Container.set takes a Config, not {type(config).__name__}")
+        import attrs
 
-            self._state = attrs.evolve(self._state, config=config)
-            self._store.save(self._state)
+        with self._handle.lock:
+            self._handle.refresh()
+            if self._manager is None or config.cgroups is None:
+                return
+            self._manager.set(config.cgroups.resources)
+            self.config = config
+            self._save(attrs.evolve(self._state, config=config))
 
     def stats(self) -> Any:
         """Cgroup statistics (libcontainer.cgroups.Stats)."""
+        self._check_exists()
         if self._manager is None:
             raise ContainerNotRunningError("container has no cgroups")
         return self._manager.get_stats()
@@ -423,6 +458,7 @@ class Container:
         """
         from libcontainer.cgroups.oom import notify_oom
 
+        self._check_exists()
         if self._manager is None:
             raise ContainerNotRunningError(f"container {self.id} has no cgroups")
         return notify_oom(self._manager)
@@ -432,36 +468,34 @@ class Container:
 
         Safe to call more than once, and on a container that never started.
         """
-        with self._lock:
-            existed = self._store.exists(self.id)
-            ran = self._state is not None
-            if self._state is not None:
-                teardown.kill_init(
-                    self._state.init_process_pid,
-                    self._state.init_process_start,
-                    self._manager,
-                    self._init,
-                    self.id,
-                )
-            # Like runc: a cgroup that cannot be removed does not keep the state dir (and
-            # so the container) alive; the first error is raised once all is done.
-            error: BaseException | None = None
-            if self._manager is not None:
-                teardown.kill_cgroup_processes(self._manager, self.id)
-                try:
-                    self._manager.destroy()
-                except Exception as e:
-                    error = e
-            self._store.remove(self.id)
-            self._state = None
-            if existed and ran and self.config.hooks.poststop:
-                state = hook_state(self.id, "stopped", 0, self.config.labels, self.config.version)
-                try:
-                    run_hooks("poststop", self.config.hooks.poststop, state)
-                except Exception as e:
-                    error = error or e
-            if error is not None:
-                raise error
+        if self._destroyed:
+            return
+        began = time.monotonic()
+        init = self._init
+        wait_init = None
+        if init is not None:  # our own child: wait() reaps it (and its companions)
+
+            def wait_init() -> None:
+                with contextlib.suppress(Exception):
+                    init.wait(timeout=KILL_TIMEOUT)
+
+        try:
+            self._handle.destroy(
+                wait_init=wait_init,
+                poststop=self.config.hooks.poststop,
+                remove_cgroups=self._manager.destroy if self._manager is not None else None,
+            )
+        finally:
+            if not self._store.exists(self.id):  # gone, even if some step failed
+                self._destroyed = True
+                self._init = None
+        log.debug("container %s: destroyed in %.1f ms", self.id, (time.monotonic() - began) * 1e3)
+
+
+def _pid_of(process: Process) -> int:
+    if process.pid is None:
+        raise ProcessStartError("the container process was not created")
+    return process.pid
 
 
 def load_container(
@@ -471,20 +505,25 @@ def load_container(
     from libcontainer.cgroups import new_manager
 
     try:
-        state = store.load(container_id)
-    except ContainerNotExistsError:
-        raise
+        data = store.read(container_id)
     except OSError as e:
         if e.errno == errno.ENOENT:
             raise ContainerNotExistsError(f"container {container_id} does not exist") from None
         raise
+    state = store.parse(container_id, data)
     config = state.config
     manager = (
-        new_manager(config.cgroups, paths=dict(state.cgroup_paths))
+        new_manager(
+            config.cgroups,
+            paths=dict(state.cgroup_paths),
+            owner=store.container_dir(container_id),
+        )
         if config.cgroups is not None
         else None
     )
-    return Container(container_id, config, store, manager, spawner, state=state, **kwargs)
+    return Container(
+        container_id, config, store, manager, spawner, state=state, state_json=data, **kwargs
+    )
 
 
 __all__ = ["EXEC_FIFO", "Container", "load_container"]

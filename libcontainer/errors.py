@@ -9,7 +9,10 @@ working.
 from __future__ import annotations
 
 import os
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CgroupError",
@@ -24,6 +27,7 @@ __all__ = [
     "InvalidIdError",
     "InvalidStateError",
     "LibcontainerError",
+    "OwnershipError",
     "ProcessStartError",
     "StateFileError",
     "SyscallError",
@@ -103,6 +107,14 @@ class HookError(LibcontainerError):
 
 class CgroupError(LibcontainerError):
     """A cgroup operation failed."""
+
+
+class OwnershipError(LibcontainerError, PermissionError):
+    """Refused: the process, cgroup or path is not provably the container's own.
+
+    Raised before anything is signalled or removed, e.g. when a ``state.json`` names a
+    cgroup outside the cgroup mounts or a pid that is not in the container.
+    """
 
 
 class SyscallError(LibcontainerError, OSError):

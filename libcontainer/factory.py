@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
+from pathlib import Path
 
 from libcontainer import configs
 from libcontainer.container import Container, load_container
-from libcontainer.errors import ContainerNotExistsError
+from libcontainer.errors import (
+    ConfigError,
+    ContainerExistsError,
+    ContainerNotExistsError,
+    LibcontainerError,
+    OwnershipError,
+)
 from libcontainer.spawner import SpawnerLike, default_spawner
-from libcontainer.state import DEFAULT_ROOT, StateStore, validate_id
+from libcontainer.state import DEFAULT_ROOT, State, StateStore, validate_id
+
+log = logging.getLogger("libcontainer")
 
 
 class Factory:
@@ -28,7 +37,7 @@ class Factory:
         newgidmap: str | None = None,
     ) -> None:
         self.store = StateStore(root)
-        self.root = self.store.root
+        self.root = Path(self.store.root)
         self._spawner = spawner
         self._newuidmap = newuidmap
         self._newgidmap = newgidmap
@@ -41,31 +50,52 @@ class Factory:
         return self._spawner
 
     def create(self, container_id: str, config: configs.Config) -> Container:
-        """Validate ``config`` and make the container's state dir; it starts *stopped*.
+        """Validate ``config`` and record the container on disk; it starts *stopped*.
 
-        Raises InvalidIdError, ConfigError, or ContainerExistsError (exactly one of two
-        concurrent creates of the same id wins).
+        A config whose cgroup has neither a path nor a name gets runc's default from the
+        id: ``/<id>`` (fs drivers), ``system.slice:runc:<id>`` (systemd). A cgroup that
+        resolves to a hierarchy's root is refused. Raises InvalidIdError, ConfigError, or
+        ContainerExistsError (exactly one of two concurrent creates of the same id wins).
         """
         from libcontainer.cgroups import new_manager
 
         validate_id(container_id)
-        configs.validate(config)
-        self.store.create(container_id)
-        try:
-            manager = new_manager(config.cgroups) if config.cgroups is not None else None
-            return Container(
-                container_id,
-                config,
-                self.store,
-                manager,
-                self.spawner,
-                newuidmap=self._newuidmap,
-                newgidmap=self._newgidmap,
+        if not isinstance(config, configs.Config):
+            raise ConfigError(
+                "Factory.create needs a libcontainer.configs.Config (see "
+                f"specconv.create_config), not {type(config).__name__}",
+                field="config",
             )
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.store.remove(container_id)
-            raise
+        config = with_default_cgroup(config, container_id)
+        configs.validate(config)
+        if self.store.exists(container_id):
+            raise ContainerExistsError(f"container {container_id!r} already exists")
+        owner = self.store.container_dir(container_id)
+        manager = None
+        if config.cgroups is not None:
+            manager = new_manager(config.cgroups, owner=owner)
+            _refuse_hierarchy_roots(config.cgroups, manager.get_paths())
+        state = State(
+            id=container_id,
+            created=configs.Timestamp.now(),
+            config=config,
+            rootless=config.rootless_euid,
+            cgroup_paths=manager.get_paths() if manager is not None else {},
+        )
+        data = state.to_json().encode()
+        self.store.create(container_id, data)
+        log.debug("container %s: created in %s", container_id, self.root)
+        return Container(
+            container_id,
+            config,
+            self.store,
+            manager,
+            self.spawner,
+            state=state,
+            state_json=data,
+            newuidmap=self._newuidmap,
+            newgidmap=self._newgidmap,
+        )
 
     def load(self, container_id: str) -> Container:
         """A container from its state.json (works from any process)."""
@@ -81,5 +111,65 @@ class Factory:
         )
 
     def list(self) -> list[str]:
-        """Ids of every container under the root."""
-        return self.store.list_ids()
+        """Ids of the containers under the root whose state can be read.
+
+        A container directory that cannot be read (corrupt ``state.json``) is skipped with
+        a warning naming it: it never hides the others.
+        """
+        from libcontainer.lifecycle.handle import ContainerHandle
+
+        ids = []
+        for container_id in self.store.list_ids():
+            try:
+                ContainerHandle.load(self.store, container_id)
+            except ContainerNotExistsError:
+                continue
+            except LibcontainerError as e:
+                log.warning("skipping container %s: %s", container_id, e)
+                continue
+            ids.append(container_id)
+        return ids
+
+
+def with_default_cgroup(config: configs.Config, container_id: str) -> configs.Config:
+    """``config`` with runc's default cgroup name when it names none (see Factory.create)."""
+    import attrs
+
+    cgroup = config.cgroups
+    if cgroup is None or cgroup.path or cgroup.name or cgroup.paths:
+        return config
+    if cgroup.systemd:
+        named = attrs.evolve(
+            cgroup,
+            parent=cgroup.parent or "system.slice",
+            scope_prefix=cgroup.scope_prefix or "runc",
+            name=container_id,
+        )
+    elif cgroup.parent:
+        named = attrs.evolve(cgroup, name=container_id)
+    else:
+        named = attrs.evolve(cgroup, path="/" + container_id)
+    return attrs.evolve(config, cgroups=named)
+
+
+def _refuse_hierarchy_roots(cgroup: configs.Cgroup, paths: dict[str, str]) -> None:
+    from libcontainer.cgroups.host import HostCgroups
+    from libcontainer.cgroups.owned import confine
+
+    if cgroup.paths:
+        return  # existing cgroups to join: never created, signalled through or removed
+    host = HostCgroups.load()
+    for key, path in paths.items():
+        try:
+            confine(host, key, path)
+        except OwnershipError as e:
+            field, value = (
+                ("cgroups.path", cgroup.path)
+                if cgroup.path
+                else ("cgroups.name", f"{cgroup.parent}:{cgroup.name}")
+            )
+            raise ConfigError(
+                f"the container's cgroup must be below a hierarchy's root ({e})",
+                field=field,
+                value=value,
+            ) from None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 OCI_VERSION = "1.0.2-dev"
 
@@ -26,8 +29,20 @@ def bundle_and_annotations(labels: Sequence[str]) -> tuple[str, dict[str, str]]:
 def hook_state(
     container_id: str, status: str, pid: int, labels: Sequence[str], version: str = ""
 ) -> str:
-    """The specs.State JSON runc passes to hooks."""
+    """The specs.State JSON runc passes to hooks, from the config's labels."""
     bundle, annotations = bundle_and_annotations(labels)
+    return state_json(container_id, status, pid, bundle, annotations, version)
+
+
+def state_json(
+    container_id: str,
+    status: str,
+    pid: int,
+    bundle: str,
+    annotations: Mapping[str, str],
+    version: str = "",
+) -> str:
+    """The specs.State JSON runc passes to hooks (and seccomp agents)."""
     state: dict[str, object] = {
         "ociVersion": version or OCI_VERSION,
         "id": container_id,
@@ -36,5 +51,5 @@ def hook_state(
         "bundle": bundle,
     }
     if annotations:
-        state["annotations"] = annotations
+        state["annotations"] = dict(annotations)
     return json.dumps(state)

@@ -19,12 +19,18 @@ def start_time(pid: int) -> int | None:
     return int(fields[19]) if fields else None
 
 
+# PF_EXITING in the flags field of /proc/PID/stat: the task has begun to exit. It has left
+# its cgroups and namespaces already, though it is not a zombie yet.
+_PF_EXITING = 0x4
+
+
 def is_alive(pid: int, expected_start: int | None = None) -> bool:
-    """True if ``pid`` exists, is not a zombie and (if given) started at ``expected_start``."""
+    """True if ``pid`` exists, is neither exiting nor a zombie, and (if given) started at
+    ``expected_start``."""
     if pid <= 0:
         return False
     fields = _stat_fields(pid)
-    if not fields or fields[0] in (b"Z", b"X"):
+    if not fields or fields[0] in (b"Z", b"X") or int(fields[6]) & _PF_EXITING:
         return False
     return expected_start is None or int(fields[19]) == expected_start
 
@@ -33,3 +39,21 @@ def parent_pid(pid: int) -> int | None:
     """The parent pid of ``pid``."""
     fields = _stat_fields(pid)
     return int(fields[1]) if fields else None
+
+
+def root_is(pid: int, path: str) -> bool:
+    """Whether ``pid``'s root directory is ``path`` (and not this process's own root).
+
+    A process of a container has the container's rootfs as its root; a process of the
+    host shares ours. Compared by device and inode, as the paths differ between views.
+    """
+    import os
+
+    try:
+        theirs = os.stat(f"/proc/{pid}/root")
+        wanted = os.stat(path)
+        ours = os.stat("/proc/self/root")
+    except OSError:
+        return False
+    key = (theirs.st_dev, theirs.st_ino)
+    return key == (wanted.st_dev, wanted.st_ino) and key != (ours.st_dev, ours.st_ino)

@@ -385,6 +385,12 @@ int nsenter_openat2(int dirfd, const char *path, unsigned long long flags,
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
+int nsenter_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                      unsigned int flags)
+{
+    return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 

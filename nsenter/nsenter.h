@@ -67,5 +67,7 @@ int nsenter_move_mount(int from_dirfd, const char *from_path, int to_dirfd,
                        const char *to_path, unsigned int flags);
 int nsenter_openat2(int dirfd, const char *path, unsigned long long flags,
                     unsigned long long mode, unsigned long long resolve);
+int nsenter_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                      unsigned int flags);
 /* seccomp(SECCOMP_SET_MODE_FILTER): returns the listener fd with NEW_LISTENER, else 0. */
 int nsenter_seccomp_load(const char *program, unsigned int count, unsigned int flags);

@@ -3,7 +3,7 @@
 ``create`` leaves the init waiting on ``exec.fifo`` and exits; the init is this process's
 child (see :mod:`pyrunc.library`), so once we exit it belongs to the nearest subreaper
 (containerd's shim, conmon) or PID 1, as runc's init does. Its stdio is ours. ``start``
-releases it; when the config has no poststart hooks that is done without the library.
+releases it through the lifecycle core, without the library.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from pyrunc import fast, library
+from pyrunc import handles, library
 from pyrunc.context import CliError, Globals, error_message
 from pyrunc.tty import exit_status, forward_signals, relay_pty
 
@@ -62,8 +62,7 @@ def _create(
     g: Globals, opts: dict[str, Any], cid: str, *, detach: bool
 ) -> tuple[Container, Process]:
     """Create the container and start its init, which then waits on exec.fifo."""
-    if not fast.valid_id(cid):
-        raise CliError(f"invalid id format: {cid}")
+    handles.check_id(cid)
     ps, config = _load_bundle(g, opts, cid)
     check_terminal(detach, ps.terminal, opts["console_socket"])
     container = library.factory(g).create(cid, config)
@@ -125,18 +124,7 @@ def run(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
 
 def start(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc start``: release a *created* container's init."""
-    c = fast.load(g.root, args[0])
-    status = c.status()
-    if status == "stopped":
-        raise CliError("cannot start a container that has stopped")
-    if status == "running":
-        raise CliError("cannot start an already running container")
-    if status != "created":
-        raise CliError(f"cannot start a container in the {status} state")
-    if c.has_poststart_hooks():
-        library.load_container(g, args[0]).exec()
-    else:
-        c.release()
+    handles.load(g, args[0]).start()
     return 0
 
 
@@ -191,7 +179,7 @@ def exec_process_spec(g: Globals, opts: dict[str, Any], args: list[str], bundle:
 
 def exec_(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc exec``: run a process in a running container; attached, exit with its status."""
-    c = fast.load(g.root, args[0])
+    c = handles.load(g, args[0])
     status = c.status()
     if status == "stopped":
         raise CliError("cannot exec in a stopped container")
@@ -199,7 +187,7 @@ def exec_(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
         raise CliError("cannot exec in a paused container (use --ignore-paused to override)")
     if opts["cgroup"]:
         raise CliError("exec --cgroup is not supported by pyrunc yet")
-    ps = exec_process_spec(g, opts, args, c.labels()[0])
+    ps = exec_process_spec(g, opts, args, c.record.bundle)
     detach = opts["detach"]
     check_terminal(detach, ps.terminal, opts["console_socket"])
     container = library.load_container(g, args[0])

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from pyrunc import SPEC_VERSION, __version__, fast, library
+from pyrunc import SPEC_VERSION, __version__, handles, library
 from pyrunc.context import CliError, Globals
 from pyrunc.gojson import dumps
 
@@ -41,13 +41,13 @@ def not_supported(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
 
 def pause(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc pause``: freeze every process of the container."""
-    library.load_container(g, args[0]).pause()
+    handles.load(g, args[0]).pause()
     return 0
 
 
 def resume(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc resume``: thaw a paused container."""
-    library.load_container(g, args[0]).resume()
+    handles.load(g, args[0]).resume()
     return 0
 
 
@@ -290,7 +290,7 @@ def update(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
 
     changes = _resource_changes(opts)
     container = library.load_container(g, args[0])
-    if fast.load(g.root, args[0]).status() == "stopped":
+    if container.status() == "stopped":
         raise CliError("container not running")
     cgroups = container.config.cgroups
     if cgroups is None:

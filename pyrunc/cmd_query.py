@@ -1,7 +1,7 @@
 """``state``, ``list``, ``ps``, ``kill`` and ``delete``: the cheap, frequent commands.
 
-They read ``state.json`` through :mod:`pyrunc.fast` and never import the library, except
-``delete`` of a container with poststop hooks or systemd cgroups.
+They act through the lifecycle core (:mod:`pyrunc.handles`) and never import the library's
+config models (``delete`` of a systemd container excepted: its unit is stopped over D-Bus).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import signal
 import sys
 from typing import Any
 
-from pyrunc import fast
+from pyrunc import handles
 from pyrunc.context import CliError, Globals
 from pyrunc.gojson import dumps
 
@@ -20,7 +20,7 @@ __all__ = ["delete", "kill", "list_", "parse_signal", "ps", "state", "tabwrite"]
 
 def state(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc state ID``: the OCI state, indented by two spaces, no final newline."""
-    c = fast.load(g.root, args[0])
+    c = handles.load(g, args[0])
     sys.stdout.write(dumps(c.oci_state(), indent="  "))
     return 0
 
@@ -58,19 +58,19 @@ def list_(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     fmt = opts["format"]
     if fmt not in ("table", "json"):
         raise CliError(f"invalid format option {fmt!r}")
-    try:
-        names = sorted(os.listdir(g.root))
-    except FileNotFoundError:
-        names = []
+    from libcontainer.errors import ContainerNotExistsError, LibcontainerError
+    from libcontainer.lifecycle.handle import ContainerHandle
+
+    store = handles.store(g)
     items: list[dict[str, Any]] = []
-    for name in names:
-        if not fast.valid_id(name) or not os.path.isdir(os.path.join(g.root, name)):
-            continue
+    for name in store.list_ids():
         try:
-            c = fast.load(g.root, name)
-        except CliError as e:
-            if os.path.exists(os.path.join(g.root, name, "state.json")):
-                sys.stderr.write(f"load container {name}: {e}\n")
+            c = ContainerHandle.load(store, name)
+        except ContainerNotExistsError:
+            continue
+        except LibcontainerError as e:
+            # One unreadable container never hides the others (runc prints and goes on).
+            sys.stderr.write(f"load container {name}: {e}\n")
             continue
         item = c.oci_state()
         item["owner"] = _owner(c.dir)
@@ -106,44 +106,46 @@ def parse_signal(raw: str) -> int:
 
 def kill(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc kill [--all] ID [SIGNAL]`` (SIGTERM by default)."""
-    c = fast.load(g.root, args[0])
+    c = handles.load(g, args[0])
     sig = parse_signal(args[1]) if len(args) > 1 else int(signal.SIGTERM)
-    c.signal(sig, all_processes=opts["all"])
+    c.signal(sig, all=opts["all"])
     return 0
 
 
 def delete(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc delete [--force] ID``: a stopped or created container; ``--force`` any."""
+    from libcontainer.errors import StateFileError
+
     cid = args[0]
     force = opts["force"]
     try:
-        c = fast.load(g.root, cid)
+        c = handles.load(g, cid)
     except CliError as e:
-        if force and str(e) == fast.NOT_EXIST:
-            # A start aborted before state.json was written leaves only the directory.
-            import shutil
-
-            if fast.valid_id(cid):
-                shutil.rmtree(os.path.join(g.root, cid), ignore_errors=True)
+        if str(e) != handles.NOT_EXIST:
+            raise
+        # runc: a start aborted before state.json was written leaves only the directory.
+        handles.store(g).remove(cid)
+        if force:
             return 0
         raise
-    status = c.status()
-    if status not in ("stopped", "created") and not force:
-        raise CliError(f"cannot delete container {cid} that is not stopped: {status}")
-    if status != "stopped":
-        c.kill_and_wait()
-    if c.needs_library():
-        from pyrunc.library import load_container
-
-        load_container(g, cid).destroy()
-    else:
-        c.destroy()
+    except StateFileError as e:
+        if not force:
+            raise
+        # Nothing in an unreadable state can be proven the container's own: only its state
+        # directory (below our root) goes.
+        sys.stderr.write(
+            f"{e}; removing only its state directory (any processes or cgroups it had are "
+            "left alone)\n"
+        )
+        handles.store(g).remove(cid)
+        return 0
+    c.delete(force=force)
     return 0
 
 
 def ps(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc ps ID [ps options]``: pids as JSON, or the host's ``ps`` lines of the container."""
-    c = fast.load(g.root, args[0])
+    c = handles.load(g, args[0])
     pids = c.pids()
     if opts["format"] == "json":
         sys.stdout.write(dumps(pids or None) + "\n")

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from pyrunc import fast, library
+from pyrunc import library
 from pyrunc.context import CliError, Globals
 from pyrunc.gojson import dumps
 
@@ -176,15 +176,15 @@ def events(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     interval = parse_duration(opts["interval"])
     if interval <= 0:
         raise CliError("duration interval must be greater than 0")
-    if fast.load(g.root, cid).status() == "stopped":
-        raise CliError(f"container with id {cid} is not running")
     container = library.load_container(g, cid)
+    if container.status() == "stopped":
+        raise CliError(f"container with id {cid} is not running")
     if opts["stats"]:
         _emit({"type": "stats", "id": cid, "data": convert_stats(container.stats())})
         return 0
     manager = container.cgroup_manager
     ooms = manager.oom_kill_count() if manager is not None else 0
-    while fast.load(g.root, cid).status() != "stopped":
+    while container.status() != "stopped":
         try:
             _emit({"type": "stats", "id": cid, "data": convert_stats(container.stats())})
             if manager is not None and manager.oom_kill_count() > ooms:

@@ -14,7 +14,7 @@ import uuid
 
 RUN_TOKEN = os.environ.setdefault("PYLIBCONTAINER_RUN", secrets.token_hex(3))
 #: Prefix of every temporary directory a test makes.
-TMP_PREFIX = f"pylibcontainer-test-{RUN_TOKEN}-"
+TMP_PREFIX = f"pylct-{RUN_TOKEN}-"
 
 
 def unique_name(prefix: str = "ct") -> str:

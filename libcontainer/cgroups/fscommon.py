@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Iterator
-from typing import TypeVar
 
 from libcontainer.errors import CgroupError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
 
 __all__ = [
     "MAX_UINT64",
@@ -34,8 +39,6 @@ __all__ = [
 
 MAX_UINT64 = 2**64 - 1
 _MAX_INT64 = 2**63 - 1
-
-_T = TypeVar("_T")
 
 
 class CgroupFileError(CgroupError):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import enum
 import posixpath
 import re
-from collections.abc import Mapping
-
-import attrs
 
 from libcontainer.cgroups import utils
 from libcontainer.errors import CgroupError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "DEFAULT_ROOT",
@@ -43,18 +44,53 @@ class CgroupMode(enum.Enum):
     """cgroup2 mounted at the root itself: the pure v2 world."""
 
 
-@attrs.frozen
-class CgroupMount:
-    """One cgroup filesystem mount from mountinfo."""
+class _Value:
+    """A small immutable value with equality and a repr (plain, not attrs: the lifecycle core
+    reads the host's cgroup mounts and must stay cheap to import)."""
 
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, **fields: object) -> None:
+        for name in self.__slots__:
+            object.__setattr__(self, name, fields[name])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _Value)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(tuple(repr(f) for f in self._fields()))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({args})"
+
+
+class CgroupMount(_Value):
+    """One cgroup filesystem mount from mountinfo.
+
+    ``mountpoint``: where it is mounted, e.g. ``/sys/fs/cgroup/memory``. ``root``: the cgroup
+    of the hierarchy that is the mount's root (``/`` unless bind-mounted). ``fstype``:
+    ``cgroup`` (v1) or ``cgroup2``. ``options``: super-block options; for v1 these name the
+    controllers (``cpu``, ``name=systemd``).
+    """
+
+    __slots__ = ("mountpoint", "root", "fstype", "options")  # noqa: RUF023 (repr order)
     mountpoint: str
-    """Where it is mounted, e.g. ``/sys/fs/cgroup/memory``."""
     root: str
-    """The cgroup of the hierarchy that is the mount's root (``/`` unless bind-mounted)."""
     fstype: str
-    """``cgroup`` (v1) or ``cgroup2``."""
     options: tuple[str, ...]
-    """Super-block options: for v1 these name the controllers (``cpu``, ``name=systemd``)."""
+
+    def __init__(self, *, mountpoint: str, root: str, fstype: str, options: tuple[str, ...]):
+        super().__init__(mountpoint=mountpoint, root=root, fstype=fstype, options=options)
 
     def has_subsystem(self, subsystem: str) -> bool:
         """Whether this v1 mount carries ``subsystem`` (``name=systemd`` accepted as is)."""
@@ -119,20 +155,38 @@ def _read_text(path: str) -> str:
         raise CgroupError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-@attrs.frozen
-class HostCgroups:
-    """The cgroup layout of a host, as seen by this process."""
+class HostCgroups(_Value):
+    """The cgroup layout of a host, as seen by this process.
 
+    ``mounts``: the visible cgroup mounts (a later mount on the same mountpoint hides earlier
+    ones). ``own_cgroups``: this process's cgroup per subsystem, from ``/proc/self/cgroup``.
+    ``root``: the directory holding the hierarchies (``/sys/fs/cgroup``). ``hugepage_sizes``:
+    huge page sizes as the hugetlb controller names them (``2MB``). ``in_userns``: whether we
+    run inside a user namespace (devices rules cannot be set there).
+    """
+
+    __slots__ = ("mounts", "own_cgroups", "root", "hugepage_sizes", "in_userns")  # noqa: RUF023
     mounts: tuple[CgroupMount, ...]
-    """The visible cgroup mounts (a later mount on the same mountpoint hides earlier ones)."""
     own_cgroups: Mapping[str, str]
-    """This process's cgroup per subsystem, from ``/proc/self/cgroup``."""
-    root: str = DEFAULT_ROOT
-    """The directory holding the hierarchies (``/sys/fs/cgroup``)."""
-    hugepage_sizes: tuple[str, ...] = ()
-    """Huge page sizes as the hugetlb controller names them (``2MB``)."""
-    in_userns: bool = False
-    """Whether we run inside a user namespace (devices rules cannot be set there)."""
+    root: str
+    hugepage_sizes: tuple[str, ...]
+    in_userns: bool
+
+    def __init__(
+        self,
+        mounts: tuple[CgroupMount, ...],
+        own_cgroups: Mapping[str, str],
+        root: str = DEFAULT_ROOT,
+        hugepage_sizes: tuple[str, ...] = (),
+        in_userns: bool = False,
+    ) -> None:
+        super().__init__(
+            mounts=tuple(mounts),
+            own_cgroups=dict(own_cgroups),
+            root=root,
+            hugepage_sizes=tuple(hugepage_sizes),
+            in_userns=in_userns,
+        )
 
     @classmethod
     def from_text(

@@ -63,7 +63,8 @@ class Manager(Protocol):
         ...
 
     def destroy(self) -> None:
-        """Remove the container's cgroups; kills nothing, idempotent."""
+        """Remove the container's own cgroups (those its manager created and marked as
+        ``owner``'s); kills nothing, leaves every other directory alone, idempotent."""
         ...
 
     def oom_kill_count(self) -> int:
@@ -86,12 +87,15 @@ def new_manager(
     paths: Mapping[str, str] | None = None,
     *,
     host: HostCgroups | None = None,
+    owner: str | None = None,
 ) -> Manager:
     """Return the driver for this host and config.
 
     ``paths`` are known cgroup paths (from a saved state) to use instead of computing them;
     ``host`` describes the cgroup mounts (read from ``/proc`` when not given, which is what
-    a test passes a fake tree through).
+    a test passes a fake tree through). ``owner`` is the mark the manager writes on the
+    cgroups it creates and requires before it removes one (a container's state directory;
+    a manager used on its own gets a private mark). See :mod:`libcontainer.cgroups.owned`.
     """
     if host is None:
         host = HostCgroups.load()
@@ -99,11 +103,11 @@ def new_manager(
     if cgroup.systemd:
         from libcontainer.cgroups.systemd import new_systemd_manager
 
-        return new_systemd_manager(cgroup, paths, host=host)
+        return new_systemd_manager(cgroup, paths, host=host, owner=owner)
     if mode is CgroupMode.UNIFIED:
         from libcontainer.cgroups.fs2 import Fs2Manager
 
-        return Fs2Manager(cgroup, paths, host=host)
+        return Fs2Manager(cgroup, paths, host=host, owner=owner)
     from libcontainer.cgroups.fs.manager import FsManager
 
-    return FsManager(cgroup, paths, host=host)
+    return FsManager(cgroup, paths, host=host, owner=owner)

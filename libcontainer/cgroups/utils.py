@@ -8,15 +8,18 @@ whether we run in a user namespace).
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import posixpath
 import time
-from collections.abc import Mapping
 
 from libcontainer.cgroups import fscommon
 from libcontainer.cgroups.fscommon import CgroupFileError
 from libcontainer.errors import CgroupError
+from libcontainer.lazylog import lazy_logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "CGROUP_PROCS",
@@ -31,7 +34,7 @@ __all__ = [
     "write_cgroup_proc",
 ]
 
-log = logging.getLogger(__name__)
+log = lazy_logger(__name__)
 
 CGROUP_PROCS = "cgroup.procs"
 

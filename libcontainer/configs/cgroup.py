@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
+
+from libcontainer.cgroups.freezerstate import FreezerState
 
 from .devices import Device, DeviceRule
 from .jsonmodel import Model, jf
@@ -24,14 +25,6 @@ __all__ = [
     "ThrottleDevice",
     "WeightDevice",
 ]
-
-
-class FreezerState(enum.StrEnum):
-    """The freezer state of a cgroup (``""`` means "leave it alone")."""
-
-    UNDEFINED = ""
-    THAWED = "THAWED"
-    FROZEN = "FROZEN"
 
 
 @attrs.frozen

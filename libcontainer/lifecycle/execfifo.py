@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 from libcontainer.errors import ProcessStartError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def release(path: Path, init_alive: Callable[[], bool], timeout: float | None = None) -> None:
+__all__ = ["EXEC_FIFO", "release"]
+
+#: The fifo's name in the container's state directory (runc's).
+EXEC_FIFO = "exec.fifo"
+
+
+def release(
+    path: str | os.PathLike[str], init_alive: Callable[[], bool], timeout: float | None = None
+) -> None:
     """Read the init's byte from the fifo (letting it exec), then remove the fifo.
 
     The non-blocking open never waits for the writer; polling checks that the init is
@@ -36,5 +44,7 @@ def release(path: Path, init_alive: Callable[[], bool], timeout: float | None = 
                 raise ProcessStartError("timed out waiting for the container init")
     finally:
         os.close(fd)
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -98,6 +98,10 @@ class Syscalls(Protocol):
         """openat2(2); returns an fd."""
         ...
 
+    def renameat2(self, old: str, new: str, flags: int) -> None:
+        """renameat2(2) with paths (``RENAME_NOREPLACE``: fail with EEXIST if ``new`` exists)."""
+        ...
+
     def seccomp_load(self, program: bytes, flags: int) -> int:
         """seccomp(SECCOMP_SET_MODE_FILTER) of a BPF program; the listener fd, or 0."""
         ...

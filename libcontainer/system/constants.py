@@ -113,3 +113,6 @@ NAMESPACE_PROC_NAMES = {
     "NEWCGROUP": "cgroup",
 }
 """runc's namespace type names to the file names under /proc/PID/ns."""
+
+# renameat2(2)
+RENAME_NOREPLACE = 1

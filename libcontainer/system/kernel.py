@@ -12,6 +12,7 @@ from libcontainer.errors import SyscallError
 
 _ffi: Any = _nsenter.ffi
 _lib: Any = _nsenter.lib
+_AT_FDCWD = -100
 
 
 def _fail(what: str, errno: int | None = None) -> SyscallError:
@@ -145,6 +146,10 @@ class LinuxSyscalls:
         if fd < 0:
             raise _fail(f"openat2 {path}")
         return fd
+
+    def renameat2(self, old: str, new: str, flags: int) -> None:
+        if _lib.nsenter_renameat2(_AT_FDCWD, _b(old), _AT_FDCWD, _b(new), flags) < 0:
+            raise _fail(f"rename {old} to {new}")
 
     def seccomp_load(self, program: bytes, flags: int) -> int:
         count = len(program) // 8

@@ -113,6 +113,9 @@ class RecordingSyscalls:
         self._record("openat2", dirfd, path, flags, mode, resolve)
         return 98
 
+    def renameat2(self, old: str, new: str, flags: int) -> None:
+        self._record("renameat2", old, new, flags)
+
     def seccomp_load(self, program: bytes, flags: int) -> int:
         self._record("seccomp_load", program, flags)
         return 0

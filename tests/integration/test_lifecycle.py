@@ -19,6 +19,7 @@ from libcontainer import Process, Status
 from libcontainer.errors import (
     ContainerExistsError,
     ContainerNotStoppedError,
+    HookError,
     InvalidIdError,
     ProcessStartError,
 )
@@ -226,7 +227,8 @@ def test_missing_binary_fails_cleanly(
     with pytest.raises(ProcessStartError, match=r'exec: "nope": executable file not found'):
         c.run(Process(["nope"]))
     assert c.status() == Status.STOPPED
-    assert not (state_root / c.id / "state.json").exists()
+    # Back to unstarted: the state on disk says so (init pid 0), loadable from anywhere.
+    assert json.loads((state_root / c.id / "state.json").read_text())["init_process_pid"] == 0
     for path in c.cgroup_manager.get_paths().values():  # type: ignore[union-attr]
         assert not os.path.exists(path), path
     # The container can still be started after the failure.
@@ -372,11 +374,11 @@ def test_failing_prestart_hook_aborts_and_cleans_up(
         spec["hooks"] = {"prestart": [{"path": "/bin/false"}]}
 
     c = containers.create(make_config(edit))
-    with pytest.raises(Exception, match="prestart hook #0"):
+    with pytest.raises(HookError, match=r"error running hook #0 \(prestart /bin/false\)"):
         c.run(Process(["true"]))
     assert c.status() == Status.STOPPED
     assert c.processes() == []
-    assert not (state_root / c.id / "state.json").exists()
+    assert json.loads((state_root / c.id / "state.json").read_text())["init_process_pid"] == 0
 
 
 def test_terminal_gives_the_caller_a_pty(containers: Factories, make_config: Any) -> None:

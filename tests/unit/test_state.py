@@ -84,7 +84,7 @@ def test_bad_ids_never_touch_the_filesystem(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "root")
     for bad in ("../escape", "..", "a/b"):
         with pytest.raises(InvalidIdError):
-            store.create(bad)
+            store.create(bad, b"{}")
         with pytest.raises(InvalidIdError):
             store.remove(bad)
         with pytest.raises(InvalidIdError):
@@ -135,7 +135,7 @@ def test_timestamp() -> None:
 
 def test_default_root() -> None:
     assert DEFAULT_ROOT == "/run/pyrunc"
-    assert StateStore(create=False).root == Path(DEFAULT_ROOT)
+    assert StateStore(create=False).root == DEFAULT_ROOT
 
 
 def test_root_is_created_0700(tmp_path: Path) -> None:
@@ -150,7 +150,7 @@ def test_root_is_created_0700(tmp_path: Path) -> None:
 
 def test_create_false_does_not_create(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "root", create=False)
-    assert not store.root.exists()
+    assert not os.path.exists(store.root)
     assert store.list_ids() == []
     with pytest.raises(ContainerNotExistsError):
         store.load("c1")
@@ -164,15 +164,14 @@ def test_root_that_is_a_file(tmp_path: Path) -> None:
 
 def test_create_save_load_list_remove(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    path = store.create("c1")
-    assert path == tmp_path / "c1" == store.container_dir("c1")
+    path = store.create_state(_state(pid=0))
+    assert path == str(tmp_path / "c1") == store.container_dir("c1")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
     assert store.exists("c1") and not store.exists("c2")
-    with pytest.raises(ContainerNotExistsError):
-        store.load("c1")  # created, not saved yet
+    assert store.load("c1") == _state(pid=0)  # created whole: state.json is there at once
     store.save(_state())
     assert store.load("c1") == _state()
-    store.create("c0")
+    store.create_state(_state("c0"))
     (tmp_path / "not a container").mkdir()
     (tmp_path / "file").write_text("")
     assert store.list_ids() == ["c0", "c1"]
@@ -184,9 +183,14 @@ def test_create_save_load_list_remove(tmp_path: Path) -> None:
 
 def test_create_twice_fails(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    store.create("c1")
+    store.create_state(_state())
     with pytest.raises(ContainerExistsError):
-        store.create("c1")
+        store.create_state(_state())
+    (tmp_path / "stray").mkdir()  # an empty directory is taken too (never replaced)
+    with pytest.raises(ContainerExistsError):
+        store.create_state(_state("stray"))
+    assert os.listdir(tmp_path / "stray") == []
+    assert sorted(os.listdir(tmp_path)) == ["c1", "stray"]  # no temporary directory left
 
 
 def test_save_without_container_dir(tmp_path: Path) -> None:
@@ -196,8 +200,7 @@ def test_save_without_container_dir(tmp_path: Path) -> None:
 
 def test_load_fixture(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    store.create("fixture1")
-    (tmp_path / "fixture1" / "state.json").write_bytes(FIXTURE.read_bytes())
+    store.create("fixture1", FIXTURE.read_bytes())
     state = store.load("fixture1")
     assert state.init_process_pid == 14806
     store.save(state)
@@ -207,7 +210,7 @@ def test_load_fixture(tmp_path: Path) -> None:
 
 def test_load_corrupt_and_foreign_states(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    store.create("c1")
+    store.create_state(_state())
     state_file = tmp_path / "c1" / "state.json"
     for text in ("", "{", "[]", '{"id": "c1", "bogus": 1}'):
         state_file.write_text(text)
@@ -222,14 +225,13 @@ def test_load_corrupt_and_foreign_states(tmp_path: Path) -> None:
 
 def test_save_is_atomic_when_replace_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = StateStore(tmp_path)
-    store.create("c1")
-    store.save(_state(pid=1))
+    store.create_state(_state(pid=1))
     before = (tmp_path / "c1" / "state.json").read_bytes()
 
     def boom(src: object, dst: object) -> None:
         raise OSError(5, "simulated crash")
 
-    monkeypatch.setattr(os, "replace", boom)
+    monkeypatch.setattr(os, "rename", boom)
     with pytest.raises(StateFileError):
         store.save(_state(pid=2))
     assert (tmp_path / "c1" / "state.json").read_bytes() == before
@@ -238,13 +240,14 @@ def test_save_is_atomic_when_replace_fails(tmp_path: Path, monkeypatch: pytest.M
 
 def test_save_is_atomic_when_write_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = StateStore(tmp_path)
-    store.create("c1")
-    store.save(_state(pid=1))
+    store.create_state(_state(pid=1))
+    real_write = os.write
 
-    def boom(fd: int) -> None:
-        raise KeyboardInterrupt  # not even an OSError: still cleaned up
+    def boom(fd: int, data: object) -> int:
+        real_write(fd, b"{")  # half a file written...
+        raise KeyboardInterrupt  # ...then not even an OSError: still cleaned up
 
-    monkeypatch.setattr(os, "fsync", boom)
+    monkeypatch.setattr(os, "write", boom)
     with pytest.raises(KeyboardInterrupt):
         store.save(_state(pid=2))
     monkeypatch.undo()
@@ -256,15 +259,15 @@ def test_saved_file_is_complete_json_at_every_rename(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = StateStore(tmp_path)
-    store.create("c1")
+    store.create_state(_state(pid=7))
     seen: list[bytes] = []
-    real_replace = os.replace
+    real_rename = os.rename
 
     def spy(src: str, dst: str) -> None:
         seen.append(Path(src).read_bytes())  # what a crash right after the rename leaves
-        real_replace(src, dst)
+        real_rename(src, dst)
 
-    monkeypatch.setattr(os, "replace", spy)
+    monkeypatch.setattr(os, "rename", spy)
     for pid in range(3):
         store.save(_state(pid=pid))
     assert [State.from_json(b).init_process_pid for b in seen] == [0, 1, 2]
@@ -280,7 +283,7 @@ def test_concurrent_creates_one_wins(tmp_path: Path) -> None:
     def worker() -> None:
         barrier.wait()
         try:
-            store.create("race")
+            store.create_state(_state("race"))
             outcome = "won"
         except ContainerExistsError:
             outcome = "exists"
@@ -294,12 +297,12 @@ def test_concurrent_creates_one_wins(tmp_path: Path) -> None:
         t.join()
     assert results.count("won") == 1
     assert results.count("exists") == n - 1
+    assert os.listdir(tmp_path) == ["race"]
 
 
 def test_concurrent_saves_under_lock_lose_no_update(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    store.create("c1")
-    store.save(_state(pid=0))
+    store.create_state(_state(pid=0))
     n, rounds = 8, 10
 
     def worker() -> None:
@@ -319,7 +322,7 @@ def test_concurrent_saves_under_lock_lose_no_update(tmp_path: Path) -> None:
 
 def test_lock_excludes_another_holder(tmp_path: Path) -> None:
     store = StateStore(tmp_path)
-    store.create("c1")
+    store.create_state(_state())
     entered = threading.Event()
     order: list[str] = []
 
@@ -340,3 +343,50 @@ def test_lock_excludes_another_holder(tmp_path: Path) -> None:
 def test_lock_missing_container(tmp_path: Path) -> None:
     with pytest.raises(ContainerNotExistsError), StateStore(tmp_path).lock("nope"):
         pass
+
+
+def test_lock_waiter_sees_a_destroyed_container_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verb that waited for the lock while the container was destroyed (and maybe created
+    again under the same id) must not act on it: entering the lock says it is gone."""
+    from libcontainer.lifecycle import store as store_module
+
+    store = StateStore(tmp_path)
+    store.create_state(_state())
+    holder = store.lock("c1")
+    outcome: list[str] = []
+    waiting = threading.Event()
+    real_flock = store_module.fcntl.flock
+
+    def flock(fd: int, op: int) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            waiting.set()  # the waiter holds the old directory open and is about to block
+        real_flock(fd, op)
+
+    monkeypatch.setattr(store_module.fcntl, "flock", flock)
+
+    def waiter() -> None:
+        try:
+            with store.lock("c1"):
+                outcome.append("entered")
+        except ContainerNotExistsError:
+            outcome.append("gone")
+
+    with holder:
+        t = threading.Thread(target=waiter)
+        t.start()
+        assert waiting.wait(10)
+        store.remove("c1")
+        store.create_state(_state())  # a new container, same id, another directory
+    t.join()
+    assert outcome == ["gone"]
+
+
+def test_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.create_state(_state())
+    lock = store.lock("c1")
+    with lock, lock:
+        assert lock.held
+    assert not lock.held

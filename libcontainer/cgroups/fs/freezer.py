@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import errno
-import logging
 import time
-from typing import TYPE_CHECKING
 
 from libcontainer.cgroups import fscommon
-from libcontainer.cgroups.fs.subsystem import join
+from libcontainer.cgroups.freezerstate import FreezerState
 from libcontainer.cgroups.fscommon import CgroupFileError
-from libcontainer.configs import FreezerState
 from libcontainer.errors import CgroupError
+from libcontainer.lazylog import lazy_logger
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from libcontainer.cgroups.stats import Stats
     from libcontainer.configs import Resources
 
 __all__ = ["FreezerGroup", "freeze", "get_state"]
 
-log = logging.getLogger(__name__)
+log = lazy_logger(__name__)
+
 
 STATE = "freezer.state"
 _FROZEN = "FROZEN"
@@ -33,6 +33,8 @@ class FreezerGroup:
 
     def apply(self, path: str, resources: Resources, pid: int) -> None:
         """Create and join the cgroup."""
+        from libcontainer.cgroups.fs.subsystem import join
+
         join(path, pid)
 
     def set(self, path: str, resources: Resources) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from libcontainer.cgroups import fscommon, utils
+from libcontainer.cgroups import owned, utils
 from libcontainer.cgroups.fs import freezer
 from libcontainer.cgroups.fs.blkio import BlkioGroup
 from libcontainer.cgroups.fs.cpu import CpuGroup
@@ -99,9 +99,12 @@ class FsManager:
         paths: Mapping[str, str] | None = None,
         *,
         host: HostCgroups | None = None,
+        owner: str | None = None,
     ) -> None:
         _check_unified(cgroup.resources)
         self._host = host if host is not None else HostCgroups.load()
+        self.owner = owner or owned.private_owner()
+        """The mark this manager writes on the cgroups it creates (see cgroups.owned)."""
         self._cgroup = cgroup
         self._lock = threading.RLock()
         self._join_only = paths is None and bool(cgroup.paths)
@@ -144,9 +147,9 @@ class FsManager:
                         continue
                     raise
                 finally:
-                    self._created.extend(
-                        d for d in missing if os.path.isdir(d) and d not in self._created
-                    )
+                    made = [d for d in missing if os.path.isdir(d) and d not in self._created]
+                    self._created.extend(made)
+                    owned.claim_created(made, self.owner)
 
     def set(self, resources: Resources) -> None:
         """Write ``resources`` to every controller; zero/empty values are left alone."""
@@ -230,20 +233,15 @@ class FsManager:
         return bool(path) and os.path.exists(path)
 
     def destroy(self) -> None:
-        """Remove the container's cgroups (with sub-cgroups) and the parents it created.
-
-        Kills nothing: the cgroups must be empty of processes. Safe to call twice.
-        """
+        """Remove the container's own cgroups (with sub-cgroups) and the parents created
+        for it; a cgroup it did not create stays. Kills nothing: the cgroups must be empty
+        of processes. Safe to call twice."""
         with self._lock:
             if self._join_only:
                 return
-            utils.remove_paths(self._paths)
-            for directory in reversed(self._created):
-                try:
-                    fscommon.rmdir(directory)
-                except CgroupFileError as exc:
-                    # A shared parent (another container still below it) stays.
-                    log.debug("leaving cgroup parent %s: %s", directory, exc)
+            owned.ContainerCgroups(
+                self._paths, self.owner, self._host, created=self._created
+            ).remove()
             self._created.clear()
 
     def oom_kill_count(self) -> int:

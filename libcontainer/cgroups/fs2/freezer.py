@@ -10,8 +10,8 @@ import errno
 import time
 
 from libcontainer.cgroups import fscommon
+from libcontainer.cgroups.freezerstate import FreezerState
 from libcontainer.cgroups.fscommon import CgroupFileError
-from libcontainer.configs import FreezerState
 from libcontainer.errors import CgroupError
 
 __all__ = ["get_freezer", "set_freezer"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from libcontainer.cgroups import fscommon, utils
+from libcontainer.cgroups import fscommon, owned, utils
 from libcontainer.cgroups.fs.rdma import RdmaGroup
 from libcontainer.cgroups.fs2 import freezer, resources, stats
 from libcontainer.cgroups.fs2.paths import (
@@ -66,8 +66,11 @@ class Fs2Manager:
         paths: Mapping[str, str] | None = None,
         *,
         host: HostCgroups | None = None,
+        owner: str | None = None,
     ) -> None:
         self._host = host if host is not None else HostCgroups.load()
+        self.owner = owner or owned.private_owner()
+        """The mark this manager writes on the cgroups it creates (see cgroups.owned)."""
         self._mountpoint = unified_mount_or_fail(self._host).mountpoint
         self._cgroup = cgroup
         self._lock = threading.RLock()
@@ -115,7 +118,9 @@ class Fs2Manager:
                         ) from exc
                     log.debug("rootless: running without a cgroup: %s", exc)
                     return
-                self._created.extend(d for d in created if d not in self._created)
+                made = [d for d in created if d not in self._created]
+                self._created.extend(made)
+                owned.claim_created(made, self.owner)
                 self._controllers = None
             utils.write_cgroup_proc(self._path, pid)
 
@@ -212,29 +217,24 @@ class Fs2Manager:
             time.sleep(0.005)
 
     def destroy(self) -> None:
-        """Remove the cgroup, its sub-cgroups and the parents this manager created.
-
-        Processes still inside are killed first with ``cgroup.kill`` (kernel 5.14+; on
-        older kernels removal fails while they live). Idempotent.
-        """
+        """Remove the container's own cgroup (with sub-cgroups) and the parents created for
+        it; a cgroup it did not create stays. Processes still inside its own cgroup are
+        killed first with ``cgroup.kill`` (kernel 5.14+; on older kernels removal fails
+        while they live). Idempotent."""
         with self._lock:
             if self._join_only:
                 return
-            if self.exists() and utils.get_all_pids(self._path):
+            cgroups = owned.ContainerCgroups(
+                {"": self._path}, self.owner, self._host, created=self._created
+            )
+            if cgroups.owned("") and utils.get_all_pids(self._path):
                 try:
                     self.kill()
                 except CgroupFileError as exc:
                     if exc.errno != errno.ENOENT:
                         raise
                     log.debug("no cgroup.kill in this kernel: %s", exc)
-            utils.remove_paths({"": self._path})
-            for directory in reversed(self._created):
-                if directory == self._path:
-                    continue
-                try:
-                    fscommon.rmdir(directory)
-                except CgroupFileError as exc:
-                    log.debug("leaving cgroup parent %s: %s", directory, exc)
+            cgroups.remove()
             self._created.clear()
 
     def oom_kill_count(self) -> int:

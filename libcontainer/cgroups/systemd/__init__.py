@@ -19,7 +19,11 @@ __all__ = ["SystemdManager", "new_systemd_manager"]
 
 
 def new_systemd_manager(
-    cgroup: Cgroup, paths: Mapping[str, str] | None = None, *, host: HostCgroups | None = None
+    cgroup: Cgroup,
+    paths: Mapping[str, str] | None = None,
+    *,
+    host: HostCgroups | None = None,
+    owner: str | None = None,
 ) -> SystemdManager:
     """The systemd driver for ``cgroup`` (v1 or v2 by the host's mode)."""
-    return SystemdManager(cgroup, paths, host=host)
+    return SystemdManager(cgroup, paths, host=host, owner=owner)

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from libcontainer.cgroups import utils
+from libcontainer.cgroups import owned, utils
 from libcontainer.cgroups.fs.paths import SUBSYSTEM_NAMES
 from libcontainer.cgroups.host import CgroupMode, HostCgroups, parse_proc_cgroup
 from libcontainer.cgroups.systemd import properties as props
 from libcontainer.cgroups.systemd.dbus import DBusError, Property, SystemdDBus
 from libcontainer.configs import FreezerState
-from libcontainer.errors import CgroupError
+from libcontainer.errors import CgroupError, OwnershipError
 
 if TYPE_CHECKING:
     from libcontainer.cgroups.manager import Manager
@@ -76,6 +76,7 @@ class SystemdManager:
         host: HostCgroups | None = None,
         dbus: SystemdDBus | None = None,
         proc1_cgroup: str = "/proc/1/cgroup",
+        owner: str | None = None,
     ) -> None:
         if cgroup.path:
             raise CgroupError(
@@ -92,6 +93,8 @@ class SystemdManager:
         self.slice = cgroup.parent or props.DEFAULT_SLICE
         """The slice the unit goes in."""
         self._proc1_cgroup = proc1_cgroup
+        self.owner = owner or owned.private_owner()
+        """The mark written on the unit's cgroups once systemd made them (cgroups.owned)."""
         self._paths = dict(paths) if paths is not None else self._compute_paths()
         self._fs = self._fs_manager()
 
@@ -124,10 +127,10 @@ class SystemdManager:
         if self._unified:
             from libcontainer.cgroups.fs2 import Fs2Manager
 
-            return Fs2Manager(self._cgroup, self._paths, host=self._host)
+            return Fs2Manager(self._cgroup, self._paths, host=self._host, owner=self.owner)
         from libcontainer.cgroups.fs.manager import FsManager
 
-        return FsManager(self._cgroup, self._paths, host=self._host)
+        return FsManager(self._cgroup, self._paths, host=self._host, owner=self.owner)
 
     @property
     def dbus(self) -> SystemdDBus:
@@ -167,10 +170,16 @@ class SystemdManager:
             ]
             properties += self._resource_properties(c.resources)
             properties += [(name, value) for name, value in c.systemd_props]
+            existed = {p for p in self._paths.values() if os.path.isdir(p)}
             self._start_unit(properties)
             # systemd creates the directories only for the controllers it manages; the
             # cgroupfs driver creates the rest and moves pid there (runc's joinCgroups).
             self._fs.apply(pid)
+            # The unit started under our name: the cgroups systemd made for it are ours.
+            owned.claim_created(
+                (p for p in self._paths.values() if p not in existed and os.path.isdir(p)),
+                self.owner,
+            )
 
     def _start_unit(self, properties: list[Property]) -> None:
         try:
@@ -258,8 +267,21 @@ class SystemdManager:
 
     def destroy(self) -> None:
         """Stop the unit (systemd kills what is left in it), reset its failed state, then
-        remove the directories systemd did not manage. Idempotent."""
+        remove the directories systemd did not manage. Idempotent.
+
+        Only a unit whose cgroups carry this manager's mark is stopped: a unit name taken
+        from a forged state (``session-1.scope``) raises OwnershipError instead.
+        """
         with self._lock:
+            cgroups = owned.ContainerCgroups(self._paths, self.owner, self._host)
+            existing = [p for p in self._paths.values() if os.path.isdir(p)]
+            if existing and not cgroups.any_owned():
+                raise OwnershipError(
+                    f"refusing to stop systemd unit {self.unit}: its cgroups ({existing[0]}) "
+                    "were not created for this container"
+                )
+            if not existing:
+                return
             try:
                 job = self.dbus.stop_unit(self.unit)
             except DBusError as exc:
@@ -271,9 +293,7 @@ class SystemdManager:
             self._remove_leftovers()
 
     def _remove_leftovers(self) -> None:
-        remaining = {k: p for k, p in self._paths.items() if os.path.isdir(p)}
-        if remaining:
-            utils.remove_paths(remaining)
+        owned.ContainerCgroups(self._paths, self.owner, self._host).remove()
 
     def oom_kill_count(self) -> int:
         """OOM kills in the unit's memory cgroup."""

@@ -169,8 +169,22 @@ def test_given_paths_are_used_as_is(fakefs: FakeCgroupfs) -> None:
     m.apply(99)
     assert fakefs.read("memory/elsewhere/cgroup.procs") == "99\n"
     fakefs.exit(99)
-    m.destroy()  # a loaded container's cgroups are its own: removed
-    assert not existing.exists()
+    m.destroy()  # it existed before and carries no owner mark: not this manager's to remove
+    assert existing.exists()
+
+
+def test_given_paths_marked_by_their_owner_are_removed(fakefs: FakeCgroupfs) -> None:
+    """A container loaded from its state owns the cgroups its manager created (marked)."""
+    created = new_manager(Cgroup(name="c1"), host=fakefs.host(), owner="/run/x/c1")
+    created.apply(99)
+    fakefs.exit(99)
+    paths = created.get_paths()
+    loaded = new_manager(Cgroup(name="c1"), paths, host=fakefs.host(), owner="/run/x/c1")
+    stranger = new_manager(Cgroup(name="c1"), paths, host=fakefs.host(), owner="/run/x/c2")
+    stranger.destroy()
+    assert all(Path(p).exists() for p in paths.values())
+    loaded.destroy()
+    assert not any(Path(p).exists() for p in paths.values())
 
 
 def test_config_paths_are_joined_not_owned(fakefs: FakeCgroupfs) -> None:

@@ -10,7 +10,7 @@ import pytest
 from libcontainer.configs import Config
 from libcontainer.container import Container
 from libcontainer.errors import CgroupError
-from libcontainer.state import StateStore
+from libcontainer.state import State, StateStore
 
 
 class FailingManager:
@@ -27,10 +27,13 @@ class FailingManager:
 
 def test_destroy_removes_state_even_if_cgroups_fail(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "root")
-    store.create("c1")
+    state = State(id="c1", config=Config())
+    store.create_state(state)
     manager: Any = FailingManager()
-    c = Container("c1", Config(), store, manager, spawner=None)  # type: ignore[arg-type]
+    c = Container("c1", Config(), store, manager, spawner=None, state=state)  # type: ignore[arg-type]
     with pytest.raises(CgroupError, match="cannot reach systemd"):
         c.destroy()
     assert manager.destroyed == 1
     assert not store.exists("c1")
+    c.destroy()  # idempotent: nothing left to do, no error
+    assert manager.destroyed == 1
