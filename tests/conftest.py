@@ -18,13 +18,10 @@ import pytest
 from testrun import RUN_TOKEN, TMP_PREFIX
 
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
-# The shared fixtures (runc's real outputs) sit beside the repository, as ../shared/: in a
-# developer's checkout and in CI's fresh clone alike. Test modules read this variable.
-SHARED_FIXTURES = Path(
-    os.environ.get("PYLIBCONTAINER_FIXTURES")
-    or Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
-)
-os.environ["PYLIBCONTAINER_FIXTURES"] = str(SHARED_FIXTURES)
+# The reference files (runc's real outputs, see fixtures/README.md) live with the tests, so
+# a clone or an sdist tests on its own. Test modules read this variable.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+os.environ["PYLIBCONTAINER_FIXTURES"] = str(FIXTURES)
 IS_ROOT = os.geteuid() == 0
 
 PASSWD = """root:x:0:0:root:/root:/bin/sh

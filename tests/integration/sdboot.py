@@ -25,7 +25,8 @@ from testrun import TMP_PREFIX
 
 from libcontainer.cgroups import HostCgroups
 
-# The repository (the editable install points here): bound at the same path in the box.
+# The repository (the editable install points here): bound at the same path in the box, as
+# are the interpreter's installation and virtual environment.
 REPO = str(Path(__file__).resolve().parents[2])
 
 SYSTEMD = "/lib/systemd/systemd"
@@ -89,7 +90,7 @@ class SystemdBox:
         r = self.rootfs
         r.mkdir()
         subprocess.run(["cp", "-a", "/etc", str(r / "etc")], check=True)
-        for d in ("usr", "proc", "sys", "dev", "run", "tmp", "var", "root/.pyenv", REPO[1:]):
+        for d in ("usr", "proc", "sys", "dev", "run", "tmp", "var"):
             (r / d).mkdir(parents=True, exist_ok=True)
         for link in ("bin", "sbin", "lib", "lib64"):
             if os.path.islink("/" + link):
@@ -157,18 +158,20 @@ class SystemdBox:
 
     def _boot(self) -> None:
         r = shlex.quote(str(self.rootfs))
-        pyenv = shlex.quote(sys.prefix.split("/versions/")[0]) if "/.pyenv/" in sys.prefix else ""
+        # The client runs this interpreter: its installation (/usr is bound anyway), its
+        # virtual environment when that lies outside the repository, and the repository.
+        shown = [REPO]
+        if "/.pyenv/" in sys.base_prefix:
+            shown.append(sys.base_prefix.split("/versions/")[0])
+        if sys.prefix != sys.base_prefix and not sys.prefix.startswith(REPO + "/"):
+            shown.append(sys.prefix)
         binds = ""
-        if pyenv:
+        for path in map(shlex.quote, shown):
+            # mkdir here, after the tmpfs mounts: a checkout under /tmp (CI's) would be hidden.
             binds += (
-                f"mount --bind {pyenv} {r}/root/.pyenv; mount -o remount,bind,ro {r}/root/.pyenv; "
+                f"mkdir -p {r}{path}; mount --bind {path} {r}{path}; "
+                f"mount -o remount,bind,ro {r}{path}; "
             )
-        repo = shlex.quote(REPO)
-        # mkdir here, after the tmpfs mounts: a checkout under /tmp (CI's) would be hidden.
-        binds += (
-            f"mkdir -p {r}{repo}; mount --bind {repo} {r}{repo}; "
-            f"mount -o remount,bind,ro {r}{repo}; "
-        )
         devs = "".join(
             f"touch {r}/dev/{n}; mount --bind /dev/{n} {r}/dev/{n}; "
             for n in ("null", "zero", "full", "random", "urandom", "tty")

@@ -60,7 +60,7 @@ class Podman:
                 "--root",
                 str(b / "storage"),
                 "--runroot",
-                str(b / "runroot"),
+                str(b / "rr"),  # podman refuses a runroot over 50 characters
                 "--storage-driver",
                 "vfs",
                 "--cgroup-manager",
@@ -105,7 +105,7 @@ def podman(busybox_rootfs_template: Path) -> Iterator[Podman]:
     """podman with the busybox image imported; everything removed after the module."""
     if not (shutil.which("podman") and shutil.which("conmon")):
         pytest.skip("podman/conmon are not installed (apt-get install podman)")
-    base = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "podman-"))
+    base = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "pm-"))
     before = _libpod_cgroups()
     pm = Podman(base)
     try:

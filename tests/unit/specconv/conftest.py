@@ -15,12 +15,11 @@ FIXTURES = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
 
 @pytest.fixture
 def runc_fixture() -> Callable[[str], Path]:
-    """Path of a shared runc 1.1.5 fixture by file name; skips if it is not there."""
+    """Path of a runc 1.1.5 reference file in tests/fixtures/ by file name."""
 
     def path_of(name: str) -> Path:
         path = FIXTURES / name
-        if not path.exists():
-            pytest.skip(f"shared fixture {name} is not available")
+        assert path.exists(), f"tests/fixtures/{name} is missing"
         return path
 
     return path_of
