@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from libcontainer import network
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, FreezerState, NamespaceType
 from libcontainer.errors import (
@@ -211,6 +212,7 @@ class Container:
             assert process.pid is not None
             pid = process.pid
             launch.write_oom_score_adj(pid, self.config.oom_score_adj)
+            network.create_interfaces(self.config.networks, pid, self.root)
             manager = self._manager
 
             def on_hooks() -> None:
@@ -275,6 +277,7 @@ class Container:
             (self.root / EXEC_FIFO).unlink()
         with contextlib.suppress(FileNotFoundError):
             (self.root / "state.json").unlink()
+        network.remove_interfaces(self.root, raise_errors=False)
         if self._manager is not None:
             teardown.kill_cgroup_processes(self._manager, self.id)
             with contextlib.suppress(Exception):
@@ -410,10 +413,10 @@ class Container:
             self._store.save(self._state)
 
     def stats(self) -> Any:
-        """Cgroup statistics (libcontainer.cgroups.Stats)."""
+        """Cgroup statistics (libcontainer.cgroups.Stats), with the veth networks' counters."""
         if self._manager is None:
             raise ContainerNotRunningError("container has no cgroups")
-        return self._manager.get_stats()
+        return network.with_interface_stats(self._manager.get_stats(), self.root)
 
     def notify_oom(self) -> OomNotifier:
         """An OOM notifier for the container's memory cgroup (runc's NotifyOOM).
@@ -445,7 +448,7 @@ class Container:
                 )
             # Like runc: a cgroup that cannot be removed does not keep the state dir (and
             # so the container) alive; the first error is raised once all is done.
-            error: BaseException | None = None
+            error: BaseException | None = network.remove_interfaces(self.root, raise_errors=False)
             if self._manager is not None:
                 teardown.kill_cgroup_processes(self._manager, self.id)
                 try:

@@ -24,6 +24,8 @@ __all__ = [
     "InvalidIdError",
     "InvalidStateError",
     "LibcontainerError",
+    "NetworkError",
+    "NotADeviceError",
     "ProcessStartError",
     "StateFileError",
     "SyscallError",
@@ -103,6 +105,14 @@ class HookError(LibcontainerError):
 
 class CgroupError(LibcontainerError):
     """A cgroup operation failed."""
+
+
+class NetworkError(LibcontainerError):
+    """Creating, configuring or removing a container's network interfaces failed."""
+
+
+class NotADeviceError(LibcontainerError, ValueError):
+    """A path is not a device node (runc's ``ErrNotADevice``)."""
 
 
 class SyscallError(LibcontainerError, OSError):
