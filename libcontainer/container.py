@@ -41,6 +41,7 @@ from libcontainer.state import State, StateStore
 
 if TYPE_CHECKING:
     from libcontainer.cgroups.oom import OomNotifier
+    from libcontainer.configs import Device
 
 log = logging.getLogger(__name__)
 
@@ -465,6 +466,25 @@ class Container:
                     error = error or e
             if error is not None:
                 raise error
+
+    # -- devices (libcontainer.hotplug) ------------------------------------------------------
+
+    def add_device(
+        self, path: str, permissions: str = "rwm", *, container_path: str | None = None
+    ) -> Device:
+        """Hot-add the host's device node ``path`` to this running container (at
+        ``container_path``, default the same path); recorded in state.json."""
+        from libcontainer import hotplug
+
+        with self._lock:
+            return hotplug.add_device(self, path, permissions, container_path=container_path)
+
+    def remove_device(self, path: str) -> Device:
+        """Take the device at ``path`` (in the container) away again; recorded in state.json."""
+        from libcontainer import hotplug
+
+        with self._lock:
+            return hotplug.remove_device(self, path)
 
 
 def load_container(
