@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ctutil import Factories
@@ -212,6 +213,29 @@ def test_bad_requests_change_nothing(
     assert Factory(containers.factory.root).load(c.id).config == before
     out, _ = exec_output(c, "cat /dev/mine && echo kept")
     assert out.strip() == "kept"
+
+
+def test_a_container_with_a_user_namespace_is_refused(
+    containers: Factories, make_config: Callable[..., Config], loop_device: str, bundle: Path
+) -> None:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["linux"]["namespaces"].append({"type": "user"})
+        spec["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        spec["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        spec["mounts"] = [m for m in spec["mounts"] if m["type"] != "cgroup"]
+
+    subprocess.run(["chown", "-R", "100000:100000", str(bundle / "rootfs")], check=True)
+    for parent in (bundle / "rootfs").parents:
+        if parent == Path("/tmp"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o005)
+    c = containers.create(make_config(edit))
+    c.run(Process(["sleep", "1000"]))
+    before = c.config
+    with pytest.raises(ConfigError, match="user namespace"):
+        c.add_device(loop_device)
+    assert c.config == before
+    assert not os.path.exists(f"/proc/{c.state().init_process_pid}/root{loop_device}")
 
 
 @pytest.mark.cgroup_v2

@@ -101,11 +101,32 @@ def net_config(make_config: Callable[..., Config]) -> Callable[..., Config]:
         for caps in spec["process"]["capabilities"].values():
             caps.append("CAP_NET_RAW")
 
-    def make(*networks: Network, routes: tuple[Route, ...] = ()) -> Config:
-        config = make_config(edit)
+    def make(*networks: Network, routes: tuple[Route, ...] = (), userns: bool = False) -> Config:
+        def edits(spec: dict[str, Any]) -> None:
+            edit(spec)
+            if userns:
+                user_namespace(spec)
+
+        config = make_config(edits)
         return attrs.evolve(config, networks=(Network(type="loopback"), *networks), routes=routes)
 
     return make
+
+
+def user_namespace(spec: dict[str, Any]) -> None:
+    """Container root is host uid 100000 (the rootfs must be chowned to match)."""
+    spec["linux"]["namespaces"].append({"type": "user"})
+    spec["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    spec["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    spec["mounts"] = [m for m in spec["mounts"] if m["type"] != "cgroup"]
+
+
+def chown_rootfs_for_userns(bundle: Path) -> None:
+    subprocess.run(["chown", "-R", "100000:100000", str(bundle / "rootfs")], check=True)
+    for parent in (bundle / "rootfs").parents:
+        if parent == Path("/tmp"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o005)
 
 
 def run_sleeper(c: Container) -> Process:
@@ -224,6 +245,22 @@ def test_two_containers_on_a_bridge(
     b.destroy()
     assert netns.veths() == []
     assert netns.bridge_ports() == []
+
+
+def test_veth_in_a_container_with_a_user_namespace(
+    containers: Factories, netns: Netns, net_config: Callable[..., Config], bundle: Path
+) -> None:
+    """The container's network namespace belongs to its user namespace; the parent (host
+    root) still creates and configures the peer in it."""
+    chown_rootfs_for_userns(bundle)
+    c = containers.create(net_config(veth(netns, address="10.77.0.9/24"), userns=True))
+    run_sleeper(c)
+    out, code = exec_output(c, "cat /proc/self/uid_map; ip -o -4 addr; ping -c 1 -W 5 10.77.0.1")
+    assert code == 0, out
+    assert out.split()[:3] == ["0", "100000", "65536"]
+    assert "inet 10.77.0.9/24" in out
+    c.destroy()
+    assert netns.veths() == []
 
 
 def _assert_nothing_left(c: Container, netns: Netns) -> None:
