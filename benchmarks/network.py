@@ -49,8 +49,8 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="pylibcontainer-bench-"))
     netns = f"pylibcontainer-bench-{os.getpid()}"
     loop = ""
+    subprocess.run(["ip", "netns", "add", netns], check=True)  # ours from here on
     try:
-        subprocess.run(["ip", "netns", "add", netns], check=True)
         for step in ("link add br0 type bridge", "link set br0 up"):
             subprocess.run(["ip", "-n", netns, *step.split()], check=True)
         bundle = make_bundle(base)

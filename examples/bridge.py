@@ -38,8 +38,12 @@ def make_bridge(netns: str) -> None:
     steps = ["link add br0 type bridge", "addr add 10.88.0.1/24 dev br0", "link set br0 up"]
     if HAVE_IPV6:
         steps.append("addr add fd88::1/64 dev br0 nodad")
-    for step in steps:
-        subprocess.run(["ip", "-n", netns, *step.split()], check=True)
+    try:
+        for step in steps:
+            subprocess.run(["ip", "-n", netns, *step.split()], check=True)
+    except BaseException:
+        subprocess.run(["ip", "netns", "del", netns], check=False)
+        raise
 
 
 def container_on_bridge(

@@ -52,8 +52,12 @@ class Netns:
         ]
         if HAVE_IPV6:
             setup.append("addr add fd77::1/64 dev br0 nodad")
-        for cmd in setup:
-            self.ip(*cmd.split())
+        try:
+            for cmd in setup:
+                self.ip(*cmd.split())
+        except BaseException:
+            self.remove()
+            raise
 
     def ip(self, *args: str) -> str:
         """``ip -n <this namespace> args``; its stdout."""
