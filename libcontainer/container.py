@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from libcontainer import network
 from libcontainer.configs import Config, NamespaceType
 from libcontainer.errors import (
     ConfigError,
@@ -49,6 +50,7 @@ from libcontainer.state import State, StateStore
 if TYPE_CHECKING:
     from libcontainer.cgroups import Manager
     from libcontainer.cgroups.oom import OomNotifier
+    from libcontainer.configs import Device
 
 log = logging.getLogger("libcontainer")
 
@@ -214,6 +216,7 @@ class Container:
             self._init = process
             pid = _pid_of(process)
             launch.write_oom_score_adj(pid, self.config.oom_score_adj)
+            network.create_interfaces(self.config.networks, pid, self.root)
             manager = self._manager
 
             def on_hooks() -> None:
@@ -292,6 +295,7 @@ class Container:
         self._init = None
         with contextlib.suppress(FileNotFoundError):
             (self.root / EXEC_FIFO).unlink()
+        network.remove_interfaces(self.root, raise_errors=False)
         if self._manager is not None:
             from libcontainer.cgroups.owned import ContainerCgroups
 
@@ -444,11 +448,11 @@ class Container:
             self._save(attrs.evolve(self._state, config=config))
 
     def stats(self) -> Any:
-        """Cgroup statistics (libcontainer.cgroups.Stats)."""
+        """Cgroup statistics (libcontainer.cgroups.Stats), with the veth networks' counters."""
         self._check_exists()
         if self._manager is None:
             raise ContainerNotRunningError("container has no cgroups")
-        return self._manager.get_stats()
+        return network.with_interface_stats(self._manager.get_stats(), self.root)
 
     def notify_oom(self) -> OomNotifier:
         """An OOM notifier for the container's memory cgroup (runc's NotifyOOM).
@@ -490,6 +494,28 @@ class Container:
                 self._destroyed = True
                 self._init = None
         log.debug("container %s: destroyed in %.1f ms", self.id, (time.monotonic() - began) * 1e3)
+
+
+    # -- devices (libcontainer.hotplug) ------------------------------------------------------
+
+    def add_device(
+        self, path: str, permissions: str = "rwm", *, container_path: str | None = None
+    ) -> Device:
+        """Hot-add the host's device node ``path`` to this running container (at
+        ``container_path``, default the same path); recorded in state.json."""
+        from libcontainer import hotplug
+
+        self._check_exists()
+        with self._handle.lock:
+            return hotplug.add_device(self, path, permissions, container_path=container_path)
+
+    def remove_device(self, path: str) -> Device:
+        """Take the device at ``path`` (in the container) away again; recorded in state.json."""
+        from libcontainer import hotplug
+
+        self._check_exists()
+        with self._handle.lock:
+            return hotplug.remove_device(self, path)
 
 
 def _pid_of(process: Process) -> int:

@@ -27,6 +27,8 @@ __all__ = [
     "InvalidIdError",
     "InvalidStateError",
     "LibcontainerError",
+    "NetworkError",
+    "NotADeviceError",
     "OwnershipError",
     "ProcessStartError",
     "StateFileError",
@@ -115,6 +117,14 @@ class OwnershipError(LibcontainerError, PermissionError):
     Raised before anything is signalled or removed, e.g. when a ``state.json`` names a
     cgroup outside the cgroup mounts or a pid that is not in the container.
     """
+
+
+class NetworkError(LibcontainerError):
+    """Creating, configuring or removing a container's network interfaces failed."""
+
+
+class NotADeviceError(LibcontainerError, ValueError):
+    """A path is not a device node (runc's ``ErrNotADevice``)."""
 
 
 class SyscallError(LibcontainerError, OSError):

@@ -48,6 +48,24 @@ def _blkio(entries: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+_INTERFACE_KEYS = (
+    "name",
+    "rx_bytes",
+    "rx_packets",
+    "rx_errors",
+    "rx_dropped",
+    "tx_bytes",
+    "tx_packets",
+    "tx_errors",
+    "tx_dropped",
+)
+
+
+def _interface(i: Any) -> dict[str, Any]:
+    """runc's ``types.NetworkInterface`` (its JSON keys are the attribute names)."""
+    return {key: getattr(i, key) for key in _INTERFACE_KEYS}
+
+
 def convert_stats(s: Any) -> dict[str, Any]:
     """The ``data`` of a stats event from a :class:`libcontainer.cgroups.stats.Stats`."""
     cu, th = s.cpu_stats.cpu_usage, s.cpu_stats.throttling_data
@@ -139,7 +157,7 @@ def convert_stats(s: Any) -> dict[str, Any]:
             for size, h in s.hugetlb_stats.items()
         },
         "intel_rdt": {},
-        "network_interfaces": None,
+        "network_interfaces": [_interface(i) for i in s.interfaces] or None,
     }
 
 

@@ -7,7 +7,13 @@ runc's Go fields (``cpu_stats.cpu_usage.total_usage``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
+
+if TYPE_CHECKING:
+    # A type only: the network package is not imported by the cgroup drivers.
+    from libcontainer.network.stats import NetworkInterface
 
 __all__ = [
     "BlkioStatEntry",
@@ -201,3 +207,6 @@ class Stats:
     hugetlb_stats: dict[str, HugetlbStats] = attrs.field(factory=dict)
     """Keyed by page size (``2MB``)."""
     rdma_stats: RdmaStats = attrs.field(factory=RdmaStats)
+    interfaces: list[NetworkInterface] = attrs.field(factory=list)
+    """Per-interface counters of the container's veth networks (runc's
+    ``libcontainer.Stats.Interfaces``): filled by ``Container.stats()``, not by a driver."""

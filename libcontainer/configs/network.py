@@ -11,7 +11,18 @@ __all__ = ["Network", "Route"]
 
 @attrs.frozen(kw_only=True)
 class Network(Model):
-    """A network interface set up in the container (``loopback``, ``veth``, ...)."""
+    """A network interface set up in the container: ``loopback`` or ``veth``.
+
+    A ``veth`` is a pair: the container side (``name``, default ``eth0``, with
+    ``mac_address``, ``address``/``ipv6_address`` as CIDR and default routes via
+    ``gateway``/``ipv6_gateway``) and the host side (``host_interface_name``, generated when
+    empty; joins ``bridge`` with ``hairpin_mode``). ``mtu`` applies to both sides,
+    ``tx_queue_len`` to the host side.
+
+    ``host_netns`` is ours, not runc's: the path of the network namespace the host side is
+    created in (``/run/netns/NAME``, ``/proc/PID/ns/net``); empty means the caller's. It is
+    written only when set, so runc reads our state files.
+    """
 
     type: str = jf("type", "")
     name: str = jf("name", "")
@@ -25,6 +36,7 @@ class Network(Model):
     tx_queue_len: int = jf("txqueuelen", 0)
     host_interface_name: str = jf("host_interface_name", "")
     hairpin_mode: bool = jf("hairpin_mode", False)
+    host_netns: str = jf("host_netns", "", omitempty=True)
 
 
 @attrs.frozen(kw_only=True)

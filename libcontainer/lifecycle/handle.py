@@ -307,6 +307,12 @@ class ContainerHandle:
             _collect(errors, remove_cgroups)
         elif cgroups is not None:
             _collect(errors, self._remove_cgroups, cgroups)
+        if rec.has_veth_networks:
+            from libcontainer.network import remove_interfaces
+
+            network_error = remove_interfaces(self.dir, raise_errors=False)
+            if network_error is not None:
+                errors.append(network_error)
         self.store.remove(self.id)
         if rec.started:
             hooks = rec.hook_list("poststop") if poststop is None else poststop

@@ -277,6 +277,13 @@ class StateRecord:
         """
         return self.namespaces.get("NEWPID") == ""
 
+    @property
+    def has_veth_networks(self) -> bool:
+        """Whether the parent made veth pairs for the container (their host sides go at
+        destroy, through :mod:`libcontainer.network`)."""
+        networks = self.config.get("networks") or ()
+        return any(isinstance(n, dict) and n.get("type") == "veth" for n in networks)
+
     def hook_list(self, kind: str) -> tuple[HookCommand, ...]:
         """The command hooks of ``kind`` (runc's JSON key: ``poststop``, ``poststart``...)."""
         return self.hooks.get(kind, ())

@@ -10,7 +10,7 @@ whose ``field`` names the offending attribute (``mounts[2].destination``) and wh
 from __future__ import annotations
 
 from ..config import Config
-from . import checks, namespaces
+from . import checks, namespaces, network
 from .host import HostFeatures
 
 __all__ = ["HostFeatures", "validate"]
@@ -18,7 +18,7 @@ __all__ = ["HostFeatures", "validate"]
 _CHECKS = (
     checks.cgroups,
     checks.rootfs,
-    checks.network,
+    network.network,
     checks.uts,
     checks.security,
     namespaces.namespaces,

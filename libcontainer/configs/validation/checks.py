@@ -17,7 +17,6 @@ __all__ = [
     "devices",
     "intel_rdt",
     "mounts",
-    "network",
     "process",
     "rootfs",
     "seccomp",
@@ -117,19 +116,6 @@ def rootfs(config: Config, host: HostFeatures) -> None:
             field="rootfs",
             value=path,
         )
-
-
-def network(config: Config, host: HostFeatures) -> None:
-    """Interfaces and routes need a network namespace of the container's own."""
-    if config.has_namespace(NamespaceType.NEWNET):
-        return
-    for name, value in (("networks", config.networks), ("routes", config.routes)):
-        if value:
-            raise ConfigError(
-                "unable to apply network settings without a private NET namespace",
-                field=name,
-                value=len(value),
-            )
 
 
 def uts(config: Config, host: HostFeatures) -> None:

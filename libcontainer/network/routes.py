@@ -1,32 +1,19 @@
-"""Network setup inside a new network namespace.
+"""The config's routes, added by the container init in its network namespace (runc's
+``setupRoute``).
 
-Bringing ``lo`` up is one ioctl, so the container init does it without pyroute2 (whose
-import alone costs ~150 ms). Anything richer (veth pairs, routes) is pyroute2's job and is
-imported only when a config asks for it.
+Uses pyroute2, which the spawner imports before cloning, and only for configs that have
+routes (:func:`preload_for`): inside the container an import would read the container's
+files.
 """
 
 from __future__ import annotations
 
-import fcntl
-import socket
-import struct
 from collections.abc import Sequence
 
 from libcontainer.configs import Route
 from libcontainer.errors import ConfigError
 
-_SIOCGIFFLAGS = 0x8913
-_SIOCSIFFLAGS = 0x8914
-_IFF_UP = 0x1
-_IFREQ = struct.Struct("16sh22x")
-
-
-def link_up(name: str = "lo") -> None:
-    """Set the IFF_UP flag of interface ``name`` in the current network namespace."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        raw = fcntl.ioctl(s.fileno(), _SIOCGIFFLAGS, _IFREQ.pack(name.encode(), 0))
-        flags = _IFREQ.unpack(raw)[1]
-        fcntl.ioctl(s.fileno(), _SIOCSIFFLAGS, _IFREQ.pack(name.encode(), flags | _IFF_UP))
+__all__ = ["add_routes", "preload_for"]
 
 
 def add_routes(routes: Sequence[Route]) -> None:
