@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 from test_cli_helpers import Cli, make_bundle, pyrunc_binary
+from testrun import unique_name
 
 pytestmark = pytest.mark.root
+
+# Container ids of this run (cgroup paths derive from them: other runs must not share them).
+CT1, CT2, CT3, CT4 = (unique_name(f"ct{n}") for n in range(1, 5))
 FIXTURES = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
 
 
@@ -73,39 +77,39 @@ def test_run_propagates_exit_codes(cli: Cli, busybox_rootfs: Path) -> None:
 def test_create_start_state_kill_delete(cli: Cli, cli_bundle: Path, tmp_path: Path) -> None:
     pid_file = tmp_path / "init.pid"
     rc, _, err = cli.detached(
-        "create", "--bundle", str(cli_bundle), "--pid-file", str(pid_file), "ct1", cid="ct1"
+        "create", "--bundle", str(cli_bundle), "--pid-file", str(pid_file), CT1, cid=CT1
     )
     assert rc == 0, err.read_text()
-    state = cli.state("ct1")
+    state = cli.state(CT1)
     expected = json.loads((FIXTURES / "runc-1.1.5-state-command.json").read_text())
     assert list(state) == list(expected)
     assert state["status"] == "created" and state["bundle"] == str(cli_bundle)
     assert state["pid"] == int(pid_file.read_text())
-    raw = cli("state", "ct1").stdout
+    raw = cli("state", CT1).stdout
     assert raw.startswith('{\n  "ociVersion"') and not raw.endswith("\n")
 
-    assert cli("start", "ct1").returncode == 0
-    assert cli.state("ct1")["status"] == "running"
-    again = cli("start", "ct1")
+    assert cli("start", CT1).returncode == 0
+    assert cli.state(CT1)["status"] == "running"
+    again = cli("start", CT1)
     assert again.returncode == 1 and "already running" in again.stderr
 
-    not_stopped = cli("delete", "ct1")
+    not_stopped = cli("delete", CT1)
     assert not_stopped.returncode == 1 and "not stopped" in not_stopped.stderr
     # sleep is PID 1 of its namespace: it ignores TERM, as under runc.
-    assert cli("kill", "ct1", "KILL").returncode == 0
-    _wait_status(cli, "ct1", "stopped")
-    assert cli.state("ct1")["pid"] == 0
-    assert cli("kill", "ct1").returncode == 1
-    assert cli("delete", "ct1").returncode == 0
-    assert not (cli.root / "ct1").exists()
+    assert cli("kill", CT1, "KILL").returncode == 0
+    _wait_status(cli, CT1, "stopped")
+    assert cli.state(CT1)["pid"] == 0
+    assert cli("kill", CT1).returncode == 1
+    assert cli("delete", CT1).returncode == 0
+    assert not (cli.root / CT1).exists()
     assert not any(Path("/sys/fs/cgroup").glob("*/ct1"))
 
 
 def test_exec_ps_pause_resume_list(cli: Cli, cli_bundle: Path, tmp_path: Path) -> None:
-    assert cli.detached("run", "-d", "-b", str(cli_bundle), "ct2", cid="ct2")[0] == 0
-    init = cli.state("ct2")["pid"]
+    assert cli.detached("run", "-d", "-b", str(cli_bundle), CT2, cid=CT2)[0] == 0
+    init = cli.state(CT2)["pid"]
 
-    proc = cli("exec", "ct2", "sh", "-c", "echo out; echo err >&2; exit 5")
+    proc = cli("exec", CT2, "sh", "-c", "echo out; echo err >&2; exit 5")
     assert (proc.returncode, proc.stdout, proc.stderr) == (5, "out\n", "err\n")
     env = cli(
         "exec",
@@ -115,7 +119,7 @@ def test_exec_ps_pause_resume_list(cli: Cli, cli_bundle: Path, tmp_path: Path) -
         "/tmp",
         "-u",
         "1000:1000",
-        "ct2",
+        CT2,
         "sh",
         "-c",
         "echo $FOO $(pwd) $(id -u):$(id -g)",
@@ -135,24 +139,24 @@ def test_exec_ps_pause_resume_list(cli: Cli, cli_bundle: Path, tmp_path: Path) -
     )
     pid_file = tmp_path / "exec.pid"
     rc, _, err = cli.detached(
-        "exec", "--process", str(process), "--detach", "--pid-file", str(pid_file), "ct2", cid="ct2"
+        "exec", "--process", str(process), "--detach", "--pid-file", str(pid_file), CT2, cid=CT2
     )
     assert rc == 0, err.read_text()
     exec_pid = int(pid_file.read_text())
 
-    pids = json.loads(cli("ps", "--format", "json", "ct2").stdout)
+    pids = json.loads(cli("ps", "--format", "json", CT2).stdout)
     assert set(pids) == {init, exec_pid}
-    table = cli("ps", "ct2").stdout.splitlines()
+    table = cli("ps", CT2).stdout.splitlines()
     assert "PID" in table[0].split() and len(table) == 3
 
-    assert cli("pause", "ct2").returncode == 0
-    assert cli.state("ct2")["status"] == "paused"
-    assert cli("exec", "ct2", "true").returncode == 1
-    assert cli("resume", "ct2").returncode == 0
-    assert cli.state("ct2")["status"] == "running"
+    assert cli("pause", CT2).returncode == 0
+    assert cli.state(CT2)["status"] == "paused"
+    assert cli("exec", CT2, "true").returncode == 1
+    assert cli("resume", CT2).returncode == 0
+    assert cli.state(CT2)["status"] == "running"
 
     listed = json.loads(cli("list", "--format", "json").stdout)
-    assert [c["id"] for c in listed] == ["ct2"]
+    assert [c["id"] for c in listed] == [CT2]
     assert list(listed[0]) == [
         "ociVersion",
         "id",
@@ -166,16 +170,16 @@ def test_exec_ps_pause_resume_list(cli: Cli, cli_bundle: Path, tmp_path: Path) -
     assert listed[0]["owner"] == "root" and listed[0]["pid"] == init
     table = cli("list").stdout.splitlines()
     assert table[0].split() == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
-    assert table[1].split()[:3] == ["ct2", str(init), "running"]
+    assert table[1].split()[:3] == [CT2, str(init), "running"]
 
-    assert cli("kill", "--all", "ct2", "9").returncode == 0
-    _wait_status(cli, "ct2", "stopped")
-    assert cli("delete", "ct2").returncode == 0
+    assert cli("kill", "--all", CT2, "9").returncode == 0
+    _wait_status(cli, CT2, "stopped")
+    assert cli("delete", CT2).returncode == 0
 
 
 def test_delete_force_and_missing(cli: Cli, cli_bundle: Path) -> None:
-    assert cli.detached("run", "--detach", "-b", str(cli_bundle), "ct3", cid="ct3")[0] == 0
-    assert cli("delete", "--force", "ct3").returncode == 0
+    assert cli.detached("run", "--detach", "-b", str(cli_bundle), CT3, cid=CT3)[0] == 0
+    assert cli("delete", "--force", CT3).returncode == 0
     assert cli("list", "-q").stdout == ""
     assert cli("delete", "-f", "never-existed").returncode == 0
     missing = cli("delete", "never-existed")
@@ -244,19 +248,19 @@ def test_features_has_runcs_shape(cli: Cli) -> None:
 
 
 def test_events_stats_and_update(cli: Cli, cli_bundle: Path) -> None:
-    assert cli.detached("run", "-d", "-b", str(cli_bundle), "ct4", cid="ct4")[0] == 0
-    ev = cli("events", "--stats", "ct4")
+    assert cli.detached("run", "-d", "-b", str(cli_bundle), CT4, cid=CT4)[0] == 0
+    ev = cli("events", "--stats", CT4)
     assert ev.returncode == 0, ev.stderr
     event = json.loads(ev.stdout)
-    assert event["type"] == "stats" and event["id"] == "ct4"
+    assert event["type"] == "stats" and event["id"] == CT4
     assert {"cpu", "memory", "pids", "blkio"} <= set(event["data"])
     assert event["data"]["pids"]["current"] >= 1
-    up = cli("update", "--pids-limit", "50", "ct4")
+    up = cli("update", "--pids-limit", "50", CT4)
     assert up.returncode == 0, up.stderr
-    path = json.loads((cli.root / "ct4" / "state.json").read_text())["cgroup_paths"].get("pids")
+    path = json.loads((cli.root / CT4 / "state.json").read_text())["cgroup_paths"].get("pids")
     if path:
         assert Path(path, "pids.max").read_text().strip() == "50"
-    assert cli("delete", "-f", "ct4").returncode == 0
+    assert cli("delete", "-f", CT4).returncode == 0
 
 
 def _attached_run(cli: Cli, bundle: Path, cid: str) -> subprocess.Popen[str]:
