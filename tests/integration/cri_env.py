@@ -144,8 +144,9 @@ class CriNode:
             image = build_oci_image(rootfs, self.base / "image", IMAGE, PAUSE_CMD)
             self.daemon.ctr("images", "import", "--snapshotter", snapshotter(), str(image))
             self._channel = grpc.insecure_channel(f"unix://{self.daemon.sock}")
-            self.runtime = cri_grpc.RuntimeServiceStub(self._channel)
-            self.images = cri_grpc.ImageServiceStub(self._channel)
+            # The generated stubs are untyped; their messages (api_pb2.pyi) are typed.
+            self.runtime: Any = cri_grpc.RuntimeServiceStub(self._channel)  # type: ignore[no-untyped-call]
+            self.images: Any = cri_grpc.ImageServiceStub(self._channel)  # type: ignore[no-untyped-call]
         except BaseException:
             self.close()
             raise
@@ -219,16 +220,18 @@ class CriNode:
 
     def exec_sync(self, cid: str, *cmd: str, timeout: int = 20) -> cri.ExecSyncResponse:
         """ExecSync (what an exec probe does)."""
-        return self.runtime.ExecSync(
+        reply: cri.ExecSyncResponse = self.runtime.ExecSync(
             cri.ExecSyncRequest(container_id=cid, cmd=list(cmd), timeout=timeout),
             timeout=timeout + 30,
         )
+        return reply
 
     def status(self, cid: str) -> cri.ContainerStatus:
         """ContainerStatus."""
-        return self.runtime.ContainerStatus(
+        reply: cri.ContainerStatusResponse = self.runtime.ContainerStatus(
             cri.ContainerStatusRequest(container_id=cid), timeout=30
-        ).status
+        )
+        return reply.status
 
     def info(self, cid: str) -> dict[str, Any]:
         """ContainerStatus' verbose info (containerd's: pid, runtime spec, ...)."""

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from containerd_env import Containerd, daemon_config, remove_cgroup_tree
 from ociimage import build_oci_image
-from test_cli_helpers import TMP_PREFIX, pyrunc_binary
-from testrun import RUN_TOKEN
+from test_cli_helpers import pyrunc_binary
+from testrun import RUN_TOKEN, TMP_PREFIX
 
 pytestmark = pytest.mark.root
 # The namespace names the per-namespace parent cgroup (``/<namespace>/<id>``): the run's

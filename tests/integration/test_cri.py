@@ -22,7 +22,8 @@ from pathlib import Path
 import grpc
 import pytest
 from containerd_env import cgroup_dirs, mounts_under, pids_mentioning
-from cri_env import CriNode, cri
+from cri_api.v1 import api_pb2 as cri
+from cri_env import CriNode
 from test_cli_helpers import pyrunc_binary
 
 pytestmark = pytest.mark.root
@@ -52,11 +53,16 @@ class Pod:
         self.config = node.pod_config(name)
         self.id = node.run_pod(self.config, handler)
 
-    def run(self, name: str, *command: str, **kw: object) -> str:
+    def run(
+        self,
+        name: str,
+        *command: str,
+        resources: cri.LinuxContainerResources | None = None,
+        envs: dict[str, str] | None = None,
+    ) -> str:
         """CreateContainer + StartContainer; the container's id."""
-        cid = self.node.create(
-            self.id, self.config, self.node.container_config(name, command, **kw)
-        )  # type: ignore[arg-type]
+        config = self.node.container_config(name, command, resources=resources, envs=envs)
+        cid = self.node.create(self.id, self.config, config)
         self.node.start(cid)
         return cid
 
@@ -69,9 +75,7 @@ class Pod:
 @pytest.fixture
 def pod(node: CriNode, request: pytest.FixtureRequest) -> Iterator[Pod]:
     """A pod on the pyrunc handler, removed after the test."""
-    p = Pod(
-        node, request.node.name.replace("[", "-").replace("]", "").replace("_", "-"), node.handler
-    )
+    p = Pod(node, request.node.name.replace("_", "-"), node.handler)
     try:
         yield p
     finally:
