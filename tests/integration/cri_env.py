@@ -58,6 +58,10 @@ _CRI = """
 """
 
 
+class CriUnavailable(Exception):
+    """This containerd cannot serve the CRI at all (built without the plugin)."""
+
+
 def readme_runtime_stanza() -> tuple[str, str]:
     """The handler name and the runtime stanza of the README's "Running on Kubernetes".
 
@@ -141,6 +145,7 @@ class CriNode:
                     f"runtime {self.handler!r} of its containerd stanza"
                 )
             self.daemon = Containerd(self.base, K8S_NAMESPACE, config)
+            self._check_cri_plugin()
             image = build_oci_image(rootfs, self.base / "image", IMAGE, PAUSE_CMD)
             self.daemon.ctr("images", "import", "--snapshotter", snapshotter(), str(image))
             self._channel = grpc.insecure_channel(f"unix://{self.daemon.sock}")
@@ -150,6 +155,15 @@ class CriNode:
         except BaseException:
             self.close()
             raise
+
+    def _check_cri_plugin(self) -> None:
+        assert self.daemon is not None
+        rows = [r.split() for r in self.daemon.ctr("plugins", "ls").stdout.splitlines()]
+        status = next((r[3] for r in rows if r[:2] == ["io.containerd.grpc.v1", "cri"]), None)
+        if status is None:
+            raise CriUnavailable("this containerd has no CRI plugin (io.containerd.grpc.v1.cri)")
+        if status != "ok":  # our config, or the host, is wrong: that must fail, not skip
+            raise RuntimeError(f"containerd's CRI plugin failed ({status}):\n{self.daemon.logs()}")
 
     @property
     def pyrunc_root(self) -> Path:
