@@ -8,7 +8,11 @@ probe would, several times), StopContainer with grace 0, StopPodSandbox, RemoveP
 Runs alternate between the handlers so machine noise hits both alike. Prints the medians,
 the quartiles and the pyrunc/runc ratios.
 
-    sudo python3 benchmarks/cri.py [--runs 10] [--execs 5]
+``--invocations`` instead runs one pod on a handler whose binary is a logging wrapper
+around pyrunc, and prints which runtime commands each CRI call ran, and how long each took:
+the count of pyrunc processes per call is what the medians multiply.
+
+    sudo python3 benchmarks/cri.py [--runs 10] [--execs 5] [--invocations]
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import shlex
 import shutil
 import statistics
 import sys
@@ -84,6 +89,69 @@ def one_pod(node: CriNode, handler: str, name: str, execs: int) -> dict[str, lis
     return times
 
 
+WRAPPER = """#!/bin/sh
+# Logs "<start ns> <end ns> <exit status> <argv>" per runtime command, then passes the status.
+start=$(date +%s%N)
+{binary} "$@"
+status=$?
+echo "$start $(date +%s%N) $status $*" >> {log}
+exit $status
+"""
+
+
+GLOBAL_FLAGS = ("--root", "--log", "--log-format")
+
+
+def invocations(node: CriNode, handler: str, log: Path) -> None:
+    """One pod's CRI calls with the runtime commands each one ran (from the wrapper's log)."""
+    config = node.pod_config("invocations")
+    pod = ""
+    cid = ""
+
+    def run_pod() -> None:
+        nonlocal pod
+        pod = node.run_pod(config, handler)
+
+    def create() -> None:
+        nonlocal cid
+        cid = node.create(pod, config, node.container_config("app", ["sleep", "inf"]))
+
+    calls: list[tuple[str, Callable[[], object]]] = [
+        ("RunPodSandbox", run_pod),
+        ("CreateContainer", create),
+        ("StartContainer", lambda: node.start(cid)),
+        ("ExecSync", lambda: node.exec_sync(cid, "hostname")),
+        ("StopContainer", lambda: node.stop_container(cid, timeout=0)),
+        (
+            "StopPodSandbox",
+            lambda: node.runtime.StopPodSandbox(cri.StopPodSandboxRequest(pod_sandbox_id=pod)),
+        ),
+        (
+            "RemovePodSandbox",
+            lambda: node.runtime.RemovePodSandbox(cri.RemovePodSandboxRequest(pod_sandbox_id=pod)),
+        ),
+    ]
+    try:
+        for name, call in calls:
+            seen = len(log.read_text().splitlines()) if log.exists() else 0
+            t = time.perf_counter()
+            call()
+            took = (time.perf_counter() - t) * 1000
+            print(f"{name:<17} {took:7.1f} ms")
+            for line in log.read_text().splitlines()[seen:] if log.exists() else []:
+                start, end, status, argv = line.split(" ", 3)
+                words = shlex.split(argv)
+                while words and words[0] in GLOBAL_FLAGS:  # --root R --log L --log-format F
+                    words = words[2:]
+                shown = " ".join(w if len(w) < 20 else "…" for w in words)
+                ms = (int(end) - int(start)) / 1e6
+                print(f"    {ms:7.1f} ms  pyrunc {shown} (exit {status})")
+    finally:
+        if pod in node.pods():
+            node.remove_pod(pod)
+        node.remove_pod_cgroup("invocations")
+
+
 def quartiles(values: list[float]) -> tuple[float, float, float]:
     """25th percentile, median, 75th percentile."""
     if len(values) < 2:
@@ -97,6 +165,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="pods per handler")
     parser.add_argument("--execs", type=int, default=5, help="ExecSync calls per pod")
+    parser.add_argument(
+        "--invocations", action="store_true", help="list the runtime commands of each call"
+    )
     parser.add_argument("--no-compile", action="store_true", help="do not byte-compile first")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -110,8 +181,20 @@ def main() -> int:
         for pkg in ("pyrunc", "libcontainer", "specconv"):
             compileall.compile_dir(str(REPO / pkg), quiet=1)
     results: dict[str, dict[str, list[float]]] = {"runc": {}, "pyrunc": {}}
+    load_before = os.getloadavg()[0]  # noise from other work: the figures are only as good
     with tempfile.TemporaryDirectory(prefix="pyrunc-bench-cri-") as tmp:
         rootfs = build_busybox_rootfs(Path(tmp) / "rootfs")
+        if args.invocations:
+            log = Path(tmp) / "invocations.log"
+            wrapper = Path(tmp) / "pyrunc-logged"
+            wrapper.write_text(WRAPPER.format(binary=shlex.quote(pyrunc_binary()), log=log))
+            wrapper.chmod(0o755)
+            node = CriNode(rootfs, str(wrapper))
+            try:
+                invocations(node, node.handler, log)
+            finally:
+                node.close()
+            return 0
         node = CriNode(rootfs, pyrunc_binary())
         try:
             handlers = {"runc": "runc", "pyrunc": node.handler}
@@ -125,6 +208,7 @@ def main() -> int:
             node.close()
 
     print(f"CRI calls, runc vs pyrunc handler: {args.runs} pods each, {args.execs} execs a pod")
+    print(f"load average before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f}")
     print("median (25th-75th percentile), ms")
     print(f"{'call':<17} {'runc':>20} {'pyrunc':>22} {'ratio':>6}")
     for step in STEPS:

@@ -214,6 +214,7 @@ def main() -> int:
     wall: dict[str, list[float]] = defaultdict(list)
     phases: dict[str, list[float]] = defaultdict(list)
     traced: dict[str, list[float]] = defaultdict(list)
+    load_before = os.getloadavg()[0]  # noise from other work: the figures are only as good
     with tempfile.TemporaryDirectory(prefix="pyrunc-bench-exec-") as tmp:
         base = Path(tmp)
         bundle = make_bundle(base, binary)
@@ -257,6 +258,7 @@ def main() -> int:
     med = statistics.median
     r, p = med(wall["runc"]), med(wall["pyrunc"])
     print(f"exec --process FILE --detach, median of {args.runs} runs (ms)")
+    print(f"  load average before/after: {load_before:.1f}/{os.getloadavg()[0]:.1f}")
     print(f"  runc {r:.1f}   pyrunc {p:.1f}   ratio {p / r:.1f}x")
     print(
         f"  python -c pass: {floor * 1000:.1f}   python -S -c pass: {floor_nosite * 1000:.1f}"
