@@ -193,8 +193,13 @@ class CriNode:
         *,
         resources: cri.LinuxContainerResources | None = None,
         envs: Mapping[str, str] | None = None,
+        **security: Any,
     ) -> cri.ContainerConfig:
-        """A container of the test image running ``command``, logging to ``<name>.log``."""
+        """A container of the test image running ``command``, logging to ``<name>.log``.
+
+        ``security`` adds fields of its ``LinuxContainerSecurityContext`` (``run_as_user``,
+        ``readonly_rootfs``, ...).
+        """
         return cri.ContainerConfig(
             metadata=cri.ContainerMetadata(name=name),
             image=cri.ImageSpec(image=IMAGE),
@@ -203,7 +208,9 @@ class CriNode:
             log_path=f"{name}.log",
             linux=cri.LinuxContainerConfig(
                 resources=resources,
-                security_context=cri.LinuxContainerSecurityContext(namespace_options=NAMESPACES),
+                security_context=cri.LinuxContainerSecurityContext(
+                    namespace_options=NAMESPACES, **security
+                ),
             ),
         )
 

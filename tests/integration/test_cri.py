@@ -19,6 +19,7 @@ import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -63,9 +64,12 @@ class Pod:
         *command: str,
         resources: cri.LinuxContainerResources | None = None,
         envs: dict[str, str] | None = None,
+        **security: Any,
     ) -> str:
         """CreateContainer + StartContainer; the container's id."""
-        config = self.node.container_config(name, command, resources=resources, envs=envs)
+        config = self.node.container_config(
+            name, command, resources=resources, envs=envs, **security
+        )
         cid = self.node.create(self.id, self.config, config)
         self.node.start(cid)
         return cid
@@ -279,6 +283,32 @@ def test_cpu_and_memory_limits_and_update(node: CriNode, pod: Pod) -> None:
     assert host() == inside() == (96 * MiB, 20000, 256)
     reported = node.status(cid).resources.linux
     assert (reported.memory_limit_in_bytes, reported.cpu_quota) == (96 * MiB, 20000)
+
+
+def test_memory_limit_enforced_and_reported_as_oomkilled(node: CriNode, pod: Pod) -> None:
+    limits = cri.LinuxContainerResources(memory_limit_in_bytes=16 * MiB)
+    # ``tail`` keeps the endless "line" of /dev/zero in memory until the kernel kills it.
+    cid = pod.run("hungry", "tail", "/dev/zero", resources=limits)
+    status = wait_exited(node, cid)
+    assert (status.exit_code, status.reason) == (137, "OOMKilled")
+
+
+def test_run_as_user_and_read_only_rootfs(node: CriNode, pod: Pod) -> None:
+    cid = pod.run(
+        "confined",
+        "sleep",
+        "inf",
+        run_as_user=cri.Int64Value(value=1000),
+        readonly_rootfs=True,
+    )
+    # The exec (a probe) runs as the container's user, without capabilities, read-only.
+    probe = node.exec_sync(cid, "sh", "-c", "id -u; id -g; touch /x || echo read-only")
+    assert probe.stdout.split() == [b"1000", b"1000", b"read-only"]
+    caps = node.exec_sync(cid, "grep", "CapEff", "/proc/self/status").stdout.split()
+    assert caps == [b"CapEff:", b"0000000000000000"]
+    pid = node.info(cid)["pid"]
+    status = Path(f"/proc/{pid}/status").read_text()
+    assert "Uid:\t1000\t1000\t1000\t1000" in status
 
 
 def test_failing_start_names_the_cause(node: CriNode, pod: Pod) -> None:
