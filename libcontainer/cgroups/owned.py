@@ -25,7 +25,7 @@ import posixpath
 import signal
 import time
 
-from libcontainer.cgroups import fscommon, utils
+from libcontainer.cgroups import utils
 from libcontainer.cgroups.freezerstate import FreezerState
 from libcontainer.errors import CgroupError, OwnershipError
 from libcontainer.lazylog import lazy_logger
@@ -310,35 +310,23 @@ class ContainerCgroups:
             time.sleep(0.002)
 
     def remove(self) -> None:
-        """Remove the container's own cgroups (with their sub-cgroups) and the parent levels
-        that were created for it and are empty now; leave every other directory alone."""
+        """Remove the container's own cgroups (with their sub-cgroups); leave every other
+        directory alone. Parent levels stay, as with runc: they may be shared (a pod's
+        cgroup is kubelet's), and removing one could race another container's mkdir."""
         owned = {key: path for key in self.paths if (path := self.owned(key))}
         for key, path in self.paths.items():
             if key not in owned and os.path.isdir(path):
                 log.warning("leaving cgroup %s: the container did not create it", path)
         utils.remove_paths(owned)
-        for key, path in owned.items():
-            mount = _mount_for(self.host, key)
-            if mount is not None:
-                self._remove_owned_parents(path, mount.mountpoint)
-
-    def _remove_owned_parents(self, path: str, mountpoint: str) -> None:
-        top = mountpoint.rstrip("/")
-        parent = posixpath.dirname(path)
-        while parent.startswith(top + "/") and (
-            parent in self._created or is_owned(parent, self.owner)
-        ):
-            try:
-                fscommon.rmdir(parent)
-            except CgroupError:
-                return  # still in use by another container: it stays
-            parent = posixpath.dirname(parent)
 
 
-def claim_created(directories: Iterable[str], owner: str) -> None:
-    """Mark each directory a manager just created (top-down) as ``owner``'s."""
+def claim_created(directories: Iterable[str], owner: str, leaves: Iterable[str]) -> None:
+    """Mark the container's own cgroups among the ``directories`` a manager just created
+    (``leaves``: its paths; parent levels it had to create are not the container's)."""
+    own = set(leaves)
     for directory in directories:
-        claim(directory, owner)
+        if directory in own:
+            claim(directory, owner)
 
 
 def private_owner() -> str:

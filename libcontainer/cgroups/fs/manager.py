@@ -117,8 +117,8 @@ class FsManager:
         else:
             self._paths = init_paths(cgroup, self._host)
         self._subsystems = subsystems_for(self._host)
-        # Directories this manager created, top-down, so destroy also removes parents
-        # (cgroup.parent levels) that only existed for this container.
+        # Directories this manager created, top-down: its own cgroups among them are
+        # provably the container's even where no owner mark sticks (see cgroups.owned).
         self._created: list[str] = []
 
     def apply(self, pid: int) -> None:
@@ -149,7 +149,7 @@ class FsManager:
                 finally:
                     made = [d for d in missing if os.path.isdir(d) and d not in self._created]
                     self._created.extend(made)
-                    owned.claim_created(made, self.owner)
+                    owned.claim_created(made, self.owner, self._paths.values())
 
     def set(self, resources: Resources) -> None:
         """Write ``resources`` to every controller; zero/empty values are left alone."""
@@ -233,9 +233,9 @@ class FsManager:
         return bool(path) and os.path.exists(path)
 
     def destroy(self) -> None:
-        """Remove the container's own cgroups (with sub-cgroups) and the parents created
-        for it; a cgroup it did not create stays. Kills nothing: the cgroups must be empty
-        of processes. Safe to call twice."""
+        """Remove the container's own cgroups (with sub-cgroups); a cgroup it did not create
+        stays, and so do parent levels (as with runc). Kills nothing: the cgroups must be
+        empty of processes. Safe to call twice."""
         with self._lock:
             if self._join_only:
                 return

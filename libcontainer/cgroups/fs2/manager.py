@@ -120,7 +120,7 @@ class Fs2Manager:
                     return
                 made = [d for d in created if d not in self._created]
                 self._created.extend(made)
-                owned.claim_created(made, self.owner)
+                owned.claim_created(made, self.owner, (self._path,))
                 self._controllers = None
             utils.write_cgroup_proc(self._path, pid)
 
@@ -217,8 +217,8 @@ class Fs2Manager:
             time.sleep(0.005)
 
     def destroy(self) -> None:
-        """Remove the container's own cgroup (with sub-cgroups) and the parents created for
-        it; a cgroup it did not create stays. Processes still inside its own cgroup are
+        """Remove the container's own cgroup (with sub-cgroups); a cgroup it did not create
+        stays, and so do parent levels (as with runc). Processes still inside its own cgroup are
         killed first with ``cgroup.kill`` (kernel 5.14+; on older kernels removal fails
         while they live). Idempotent."""
         with self._lock:

@@ -176,10 +176,8 @@ class SystemdManager:
             # cgroupfs driver creates the rest and moves pid there (runc's joinCgroups).
             self._fs.apply(pid)
             # The unit started under our name: the cgroups systemd made for it are ours.
-            owned.claim_created(
-                (p for p in self._paths.values() if p not in existed and os.path.isdir(p)),
-                self.owner,
-            )
+            made = [p for p in self._paths.values() if p not in existed and os.path.isdir(p)]
+            owned.claim_created(made, self.owner, made)
 
     def _start_unit(self, properties: list[Property]) -> None:
         try:
