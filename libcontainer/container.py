@@ -249,7 +249,7 @@ class Container:
             if fifo_fd >= 0:
                 os.close(fifo_fd)
             launch.kill_and_reap(process)
-            process.close_parent_streams()
+            process._close_parent_streams()
             self._undo_start()
             if isinstance(e, LibcontainerError | KeyboardInterrupt):
                 raise
@@ -332,10 +332,10 @@ class Container:
                 on_seccomp=lambda fd: self._send_seccomp_fd(fd, process.pid or 0, "running"),
             )
             if self._init is not None:
-                self._init.companions.append(process)
+                self._init._add_companion(process)
         except BaseException:
             launch.kill_and_reap(process)
-            process.close_parent_streams()
+            process._close_parent_streams()
             raise
         finally:
             sock.close()

@@ -1,21 +1,26 @@
 """``Process``: a process in a container, used like :class:`subprocess.Popen`.
 
 Build one with what to run, hand it to :meth:`Container.start` / :meth:`Container.run`, then
-use ``pid``, ``stdin``/``stdout``/``stderr`` (with ``PIPE``), ``wait(timeout=)``,
-``returncode``, ``send_signal`` or a ``with`` block. Container processes are children of the
-calling process, so waiting for them works like for any subprocess.
+use ``pid``, ``stdin``/``stdout``/``stderr`` (with ``PIPE``), ``communicate(input, timeout)``,
+``wait(timeout)``, ``poll()``, ``returncode``, ``send_signal`` or a ``with`` block, as with
+Popen. Container processes are children of the calling process; each is tracked through a
+pidfd taken the moment it is attached, so a recycled pid can never make :meth:`wait` block
+on, signal, or report another process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
 import select
+import selectors
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from libcontainer.configs import Capabilities, Rlimit
 from libcontainer.init.payload import ProcessSpec
@@ -26,11 +31,50 @@ STDOUT = subprocess.STDOUT
 
 DEFAULT_ENV = ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",)
 
+#: Status reported when the process was reaped by someone else (its status is lost).
+LOST_STATUS = 255
+
 StdioArg = int | IO[Any] | None
+
+# Writes of at most PIPE_BUF bytes to a pipe that select() calls writable never block.
+_PIPE_BUF = getattr(select, "PIPE_BUF", 512)
+_READ_SIZE = 32768
 
 
 class Process:
-    """A process to run in a container (the init with ``init=True``, else an exec)."""
+    """A process to run in a container: its init (``init=True``) or one exec'd into it.
+
+    Parameters, as :class:`subprocess.Popen` where the name is the same:
+
+    ``args``
+        The program and its arguments. ``args[0]`` is looked up on the ``PATH`` of ``env``
+        inside the container, as runc does, unless it contains a ``/``.
+    ``env``
+        ``KEY=VALUE`` strings, the program's whole environment. ``None`` means
+        :data:`DEFAULT_ENV` (only runc's default ``PATH``). ``HOME`` is added from the
+        container's ``/etc/passwd`` when missing. Build a Process from a spec with
+        :func:`specconv.new_process` to get the spec's environment (``TERM``, ...).
+    ``cwd``
+        Working directory inside the container (must exist; ``/`` by default).
+    ``user``
+        ``"uid[:gid]"`` or ``"name[:group]"``, resolved in the container's ``/etc/passwd``
+        and ``/etc/group`` (numeric ids need no files); ``"0:0"`` by default.
+        ``additional_groups`` are group names or numeric gids.
+    ``stdin``, ``stdout``, ``stderr``
+        ``None`` (inherit the caller's), :data:`PIPE`, :data:`DEVNULL`, :data:`STDOUT`
+        (stderr only), an fd or a file object.
+    ``pass_fds``
+        The caller's fds to hand over, numbered 3, 4, ... in the container.
+    ``terminal``, ``console_socket``, ``console_size``
+        Give the process a pty: its master is sent to the AF_UNIX socket at
+        ``console_socket``, or kept as :attr:`console`. ``console_size`` is
+        ``(rows, columns)``, that is ``(height, width)`` as in the OCI spec's consoleSize.
+    ``capabilities``, ``no_new_privileges``, ``rlimits``, ``apparmor_profile``, ``label``
+        Override the container config's values for this process (``None``: the config's).
+    ``init``
+        ``True``: this is the container's first process (``Container.start``/``run``).
+        ``False``: it is exec'd into a running container (runc exec).
+    """
 
     def __init__(
         self,
@@ -77,20 +121,25 @@ class Process:
         """The pty master, when ``terminal`` is set and no ``console_socket`` is given."""
         self.pid: int | None = None
         self.returncode: int | None = None
-        self._wait_lock = threading.Lock()
+        """None while running; the exit status, or ``-N`` if killed by signal N (Popen's)."""
+        self._lock = threading.Lock()
+        self._pidfd = -1
         # Processes exec'd into this (init) process's PID namespace. They are our caller's
         # children too, and a dying namespace init only finishes exiting once every task
         # in the namespace has been reaped: waiting for the init reaps them as well.
-        self.companions: list[Process] = []
+        self._companions: list[Process] = []
         self._child_fds: list[int] = []
-        self._reaper: Any = None
+        self._communication_started = False
+        self._outputs: dict[IO[bytes], list[bytes]] = {}
+        self._input: bytes | None = None
+        self._input_offset = 0
 
     def __repr__(self) -> str:
         return f"<Process args={self.args!r} pid={self.pid} returncode={self.returncode}>"
 
-    # -- used by the container while starting -------------------------------------------
+    # -- used by the container while starting ----------------------------------------------
 
-    def spec(self) -> ProcessSpec:
+    def _spec(self) -> ProcessSpec:
         """The pickleable description the init receives."""
         return ProcessSpec(
             args=tuple(self.args),
@@ -108,7 +157,7 @@ class Process:
             extra_fds=len(self.pass_fds),
         )
 
-    def child_stdio(self) -> tuple[int, int, int]:
+    def _child_stdio(self) -> tuple[int, int, int]:
         """Make the child's ends of stdin/stdout/stderr; pipes' other ends go to self.std*."""
         fds: list[int] = []
         for i, arg in enumerate(self._stdio_args):
@@ -137,7 +186,7 @@ class Process:
             return arg
         return arg.fileno()
 
-    def close_child_fds(self) -> None:
+    def _close_child_fds(self) -> None:
         """Close our copies of the child's pipe ends (after the child has them)."""
         for fd in self._child_fds:
             try:
@@ -146,91 +195,185 @@ class Process:
                 pass
         self._child_fds.clear()
 
-    def close_parent_streams(self) -> None:
+    def _close_parent_streams(self) -> None:
         """Close stdin/stdout/stderr/console streams (on failure to start)."""
         for stream in (self.stdin, self.stdout, self.stderr, self.console):
             if stream is not None:
                 stream.close()
 
-    def attach(self, pid: int) -> None:
-        """Record the pid of the started process."""
-        self.pid = pid
+    def _attach(self, pid: int) -> None:
+        """Record the pid of the started process and take a pidfd on it.
 
-    def set_console(self, master_fd: int) -> None:
+        The process is our unreaped child at this point, so ``pid`` cannot have been
+        recycled yet: the pidfd names exactly this process from now on.
+        """
+        self.pid = pid
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except OSError:  # kernels before 5.3: fall back to the pid
+            self._pidfd = -1
+
+    def _set_console(self, master_fd: int) -> None:
         """Keep the pty master as ``self.console``."""
         self.console = open(master_fd, "r+b", buffering=0)  # noqa: SIM115
 
-    # -- the Popen-like surface ------------------------------------------------------------
+    def _add_companion(self, process: Process) -> None:
+        """``process`` was exec'd into this init's PID namespace: reap it with us."""
+        self._companions.append(process)
+
+    # -- waiting ------------------------------------------------------------------------------
 
     def poll(self) -> int | None:
         """The exit code if the process has exited, else None (never blocks)."""
-        return self._wait(block=False)
+        self._check_started()
+        self._reap_companions()
+        return self._try_reap()
 
     def wait(self, timeout: float | None = None) -> int:
-        """Wait for the process to exit; :class:`subprocess.TimeoutExpired` on timeout."""
-        if timeout is not None or self.companions:
-            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-            while True:
-                self._reap_companions()
-                code = self._wait(block=False)
-                if code is not None:
-                    return code
-                if timeout is None and not self.companions:
-                    break  # nothing left to reap: a plain blocking wait will do
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
-                self._sleep_until_exit(min(remaining, 0.05) if self.companions else remaining)
-        code = self._wait(block=True)
-        assert code is not None
-        return code
+        """Wait for the process to exit and return :attr:`returncode`.
 
-    def _reap_companions(self) -> None:
-        for companion in list(self.companions):
-            if companion.pid is None or companion.poll() is not None:
-                self.companions.remove(companion)
+        Raises :class:`subprocess.TimeoutExpired` once ``timeout`` seconds have passed; the
+        process is left running and can be waited for again.
+        """
+        self._check_started()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._reap_companions()
+            code = self._try_reap()
+            if code is not None:
+                return code
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+            self._sleep_until_exit(remaining)
 
-    def _sleep_until_exit(self, timeout: float) -> None:
-        assert self.pid is not None
-        try:
-            pidfd = os.pidfd_open(self.pid)
-        except OSError:
-            time.sleep(min(timeout, 0.01))
-            return
-        try:
-            select.select([pidfd], [], [], timeout)
-        finally:
-            os.close(pidfd)
+    async def wait_async(self) -> int:
+        """Await the process's exit without blocking the event loop and without a thread.
 
-    def _wait(self, *, block: bool) -> int | None:
-        if self.returncode is not None:
-            return self.returncode
+        The process's pidfd (and those of processes exec'd into its PID namespace) is
+        watched with ``loop.add_reader``: many processes can be awaited from one loop.
+        """
+        self._check_started()
+        loop = asyncio.get_running_loop()
+        while True:
+            self._reap_companions()
+            code = self._try_reap()
+            if code is not None:
+                return code
+            fds = self._watch_fds()
+            if not fds:  # no pidfd on this kernel: poll
+                await asyncio.sleep(0.005)
+                continue
+            exited: asyncio.Future[None] = loop.create_future()
+
+            def wake(future: asyncio.Future[None] = exited) -> None:
+                if not future.done():
+                    future.set_result(None)
+
+            try:
+                for fd in fds:
+                    loop.add_reader(fd, wake)
+                await exited
+            finally:
+                for fd in fds:
+                    loop.remove_reader(fd)
+                    os.close(fd)
+
+    def _check_started(self) -> None:
         if self.pid is None:
             raise RuntimeError("process has not been started")
-        with self._wait_lock:
+
+    def _reap_companions(self) -> None:
+        for companion in list(self._companions):
+            if companion.pid is None or companion._try_reap() is not None:
+                self._companions.remove(companion)
+
+    def _watch_fds(self) -> list[int]:
+        """Private duplicates of the pidfds to wait on (ours and our companions').
+
+        Duplicates, so that another thread reaping the process (and closing its pidfd)
+        can never pull an fd out from under a waiter.
+        """
+        fds = []
+        for process in (self, *self._companions):
+            with process._lock:
+                if process._pidfd >= 0 and process.returncode is None:
+                    fds.append(os.dup(process._pidfd))
+        return fds
+
+    def _sleep_until_exit(self, timeout: float | None) -> None:
+        """Block until we or a companion may have exited, or ``timeout`` passed."""
+        fds = self._watch_fds()
+        if not fds:
+            time.sleep(0.005 if timeout is None else min(timeout, 0.005))
+            return
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
+        try:
+            poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000)))
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _try_reap(self) -> int | None:
+        """Reap the process if it has exited (never blocks); its returncode or None."""
+        with self._lock:
             if self.returncode is not None:
                 return self.returncode
+            assert self.pid is not None
+            if self._pidfd < 0:
+                return self._try_reap_pid()
             try:
-                pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+                info = os.waitid(os.P_PIDFD, self._pidfd, os.WEXITED | os.WNOHANG)
             except ChildProcessError:
-                # Not our child (loaded from another process) or reaped elsewhere.
-                if block:
-                    while _alive(self.pid):
-                        time.sleep(0.01)
-                elif _alive(self.pid):
+                # Not our child any more (someone else reaped it): its status is lost.
+                if not _pidfd_readable(self._pidfd):
                     return None
-                self.returncode = 255
+                self._set_returncode(LOST_STATUS)
                 return self.returncode
-            if pid == 0:
+            if info is None:
                 return None
-            self.returncode = os.waitstatus_to_exitcode(status)
+            if info.si_code == os.CLD_EXITED:
+                self._set_returncode(info.si_status)
+            else:  # CLD_KILLED, CLD_DUMPED
+                self._set_returncode(-info.si_status)
             return self.returncode
+
+    def _try_reap_pid(self) -> int | None:
+        assert self.pid is not None
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            self.returncode = LOST_STATUS
+            return self.returncode
+        if pid == 0:
+            return None
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def _set_returncode(self, code: int) -> None:
+        # Called with the lock held. Waiters hold duplicates, so closing here is safe.
+        self.returncode = code
+        os.close(self._pidfd)
+        self._pidfd = -1
+
+    # -- signals ------------------------------------------------------------------------------
 
     def send_signal(self, sig: int) -> None:
         """Send ``sig`` to the process (nothing happens once it has been waited for)."""
-        if self.pid is None or self.returncode is not None:
+        if self.pid is None:
             return
-        os.kill(self.pid, sig)
+        with self._lock:
+            if self.returncode is not None:
+                return
+            try:
+                if self._pidfd >= 0:
+                    signal.pidfd_send_signal(self._pidfd, sig)
+                else:
+                    os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass  # exited, not yet reaped
 
     def terminate(self) -> None:
         """Send SIGTERM."""
@@ -240,21 +383,170 @@ class Process:
         """Send SIGKILL."""
         self.send_signal(signal.SIGKILL)
 
+    # -- communicate -------------------------------------------------------------------------
+
     def communicate(
         self, input: bytes | None = None, timeout: float | None = None
     ) -> tuple[bytes | None, bytes | None]:
-        """Like :meth:`subprocess.Popen.communicate` for piped stdio."""
+        """Send ``input``, read stdout and stderr to EOF, wait for exit: Popen's contract.
+
+        All pipes are served at once by one selector, so a process that fills one pipe
+        while we write or read another never deadlocks. ``timeout`` bounds the whole call:
+        :class:`subprocess.TimeoutExpired` carries the output read so far, the process keeps
+        running, and calling again goes on where this call stopped (without new input).
+        Returns ``(stdout, stderr)``; an entry is None when that stream is not a pipe.
+        """
+        if self._communication_started and input:
+            raise ValueError("Cannot send input after starting communication")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            self._communicate(input, deadline, timeout)
+        finally:
+            self._communication_started = True
+        stdout = self._collected(self.stdout)
+        stderr = self._collected(self.stderr)
+        if self.pid is not None:
+            self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return stdout, stderr
+
+    def _collected(self, stream: IO[bytes] | None) -> bytes | None:
+        if stream is None:
+            return None
+        return b"".join(self._outputs.get(stream, ()))
+
+    async def communicate_async(
+        self, input: bytes | None = None, timeout: float | None = None
+    ) -> tuple[bytes | None, bytes | None]:
+        """:meth:`communicate` for asyncio: the pipes and the exit are watched by the loop.
+
+        Same contract (one deadline, output kept across a :class:`subprocess.TimeoutExpired`,
+        call again to go on); no thread is used.
+        """
+        if self._communication_started and input:
+            raise ValueError("Cannot send input after starting communication")
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        self._begin_communication(input)
+        self._communication_started = True
+        # By fd: a finished stream is closed before its watch is removed.
+        watched = {stream.fileno(): stream for stream in self._pending_streams()}
+        if watched:
+            finished: asyncio.Future[None] = loop.create_future()
+
+            def unwatch(fd: int) -> None:
+                if watched.pop(fd) is self.stdin:
+                    loop.remove_writer(fd)
+                else:
+                    loop.remove_reader(fd)
+
+            def serve(fd: int) -> None:
+                if not self._serve(watched[fd]):
+                    return
+                unwatch(fd)
+                if not watched and not finished.done():
+                    finished.set_result(None)
+
+            try:
+                for fd, stream in watched.items():
+                    if stream is self.stdin:
+                        loop.add_writer(fd, serve, fd)
+                    else:
+                        loop.add_reader(fd, serve, fd)
+                remaining = None if deadline is None else max(0.0, deadline - loop.time())
+                await asyncio.wait({finished}, timeout=remaining)
+                if not finished.done():
+                    raise self._timeout_error(timeout)
+            finally:
+                for fd in list(watched):
+                    unwatch(fd)
+        if self.pid is not None:
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                await asyncio.wait_for(self.wait_async(), remaining)
+            except TimeoutError:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0) from None
+        return self._collected(self.stdout), self._collected(self.stderr)
+
+    def _communicate(
+        self, input: bytes | None, deadline: float | None, timeout: float | None
+    ) -> None:
+        self._begin_communication(input)
+        with selectors.PollSelector() as selector:
+            for stream in self._pending_streams():
+                event = selectors.EVENT_WRITE if stream is self.stdin else selectors.EVENT_READ
+                selector.register(stream, event)
+            while selector.get_map():
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise self._timeout_error(timeout)
+                for key, _events in selector.select(remaining):
+                    stream = cast(IO[bytes], key.fileobj)
+                    if self._serve(stream):
+                        selector.unregister(stream)
+
+    def _begin_communication(self, input: bytes | None) -> None:
+        """First call only: flush stdin, then keep ``input`` to send or close stdin."""
+        if self._communication_started:
+            return
         if self.stdin is not None:
-            if input:
+            try:
+                self.stdin.flush()
+            except BrokenPipeError:
+                pass
+            if not input:
                 try:
-                    self.stdin.write(input)
+                    self.stdin.close()
                 except BrokenPipeError:
                     pass
-            self.stdin.close()
-        out = self.stdout.read() if self.stdout is not None else None
-        err = self.stderr.read() if self.stderr is not None else None
-        self.wait(timeout)
-        return out, err
+            else:
+                self._input = bytes(input)
+                self._input_offset = 0
+        for stream in (self.stdout, self.stderr):
+            if stream is not None:
+                self._outputs.setdefault(stream, [])
+
+    def _pending_streams(self) -> list[IO[bytes]]:
+        """The pipes still to write to (stdin) or to read to EOF."""
+        out: list[IO[bytes]] = []
+        if self.stdin is not None and not self.stdin.closed and self._input:
+            out.append(self.stdin)
+        for stream in (self.stdout, self.stderr):
+            if stream is not None and not stream.closed:
+                out.append(stream)
+        return out
+
+    def _serve(self, stream: IO[bytes]) -> bool:
+        """One write to stdin or read from stdout/stderr; True once the stream is done."""
+        if stream is self.stdin:
+            assert self._input is not None
+            chunk = self._input[self._input_offset : self._input_offset + _PIPE_BUF]
+            try:
+                self._input_offset += os.write(stream.fileno(), chunk)
+            except BrokenPipeError:
+                self._input_offset = len(self._input)
+            if self._input_offset < len(self._input):
+                return False
+            try:
+                stream.close()
+            except BrokenPipeError:
+                pass
+            return True
+        data = os.read(stream.fileno(), _READ_SIZE)
+        if data:
+            self._outputs[stream].append(data)
+            return False
+        stream.close()
+        return True
+
+    def _timeout_error(self, timeout: float | None) -> subprocess.TimeoutExpired:
+        return subprocess.TimeoutExpired(
+            self.args,
+            timeout or 0.0,
+            output=self._collected(self.stdout),
+            stderr=self._collected(self.stderr),
+        )
+
+    # -- context manager ---------------------------------------------------------------------
 
     def __enter__(self) -> Process:
         return self
@@ -269,11 +561,18 @@ class Process:
         if self.pid is not None:
             self.wait()
 
+    def __del__(self) -> None:
+        # An unreaped process keeps its pidfd until the object goes away.
+        if getattr(self, "_pidfd", -1) >= 0:
+            try:
+                os.close(self._pidfd)
+            except OSError:
+                pass
+            self._pidfd = -1
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in (b"Z", b"X")
+
+def _pidfd_readable(fd: int) -> bool:
+    """A pidfd polls readable once its process has exited."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))

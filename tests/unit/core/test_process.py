@@ -13,14 +13,14 @@ from libcontainer.process import DEVNULL, PIPE, STDOUT, Process
 
 def fork_child(proc: Process, code: str) -> None:
     """Stand in for a container: a child that uses the child stdio fds and exits."""
-    fds = proc.child_stdio()
+    fds = proc._child_stdio()
     pid = os.fork()
     if pid == 0:
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         os.execvp("sh", ["sh", "-c", code])
-    proc.close_child_fds()
-    proc.attach(pid)
+    proc._close_child_fds()
+    proc._attach(pid)
 
 
 def test_pipes_wait_and_returncode() -> None:
@@ -44,7 +44,7 @@ def test_wait_timeout_and_signals() -> None:
 
 def test_spec_carries_what_the_init_needs() -> None:
     proc = Process(["sh"], env=["A=1"], cwd="/tmp", user="alice", pass_fds=[7, 8])
-    spec = proc.spec()
+    spec = proc._spec()
     assert spec.args == ("sh",) and spec.env == ("A=1",) and spec.cwd == "/tmp"
     assert spec.user == "alice" and spec.extra_fds == 2
     assert Process(["sh"]).env[0].startswith("PATH=")
@@ -61,6 +61,6 @@ def test_wait_without_timeout_after_companions_are_reaped() -> None:
     companion = Process(["x"], stdout=DEVNULL)
     fork_child(companion, "exit 0")
     fork_child(init, "sleep 0.3")
-    init.companions.append(companion)
+    init._add_companion(companion)
     assert init.wait() == 0
-    assert companion.returncode == 0 and init.companions == []
+    assert companion.returncode == 0 and init._companions == []

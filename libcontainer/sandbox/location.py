@@ -1,0 +1,92 @@
+"""Where sandboxes live on the machine: state directory, cgroup parent, container ids.
+
+Every sandbox gets a container id of its own (``<prefix>-<random>``), a state and rootfs
+directory under :attr:`Placement.root`, and the cgroup ``<cgroup_parent>/<id>``; all three
+are removed when the sandbox ends. :func:`placement` changes these for the code in a
+``with`` block (a test suite uses it to put its token in every name).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import os
+import posixpath
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from libcontainer.errors import ConfigError
+
+_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,100}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """The on-machine names of sandboxes."""
+
+    root: str = "/run/pylibcontainer-sandbox"
+    """Holds ``state/`` (the factory's state root) and ``rootfs/`` (per-sandbox roots)."""
+    cgroup_parent: str = "/pylibcontainer-sandbox"
+    """Cgroup path (relative to each hierarchy's root) under which each sandbox's is made."""
+    prefix: str = "sandbox"
+    """Start of every container id."""
+
+    def __post_init__(self) -> None:
+        if not posixpath.isabs(self.root):
+            raise ConfigError("placement root must be an absolute path", value=self.root)
+        if not posixpath.isabs(self.cgroup_parent) or ".." in self.cgroup_parent.split("/"):
+            raise ConfigError(
+                "cgroup parent must be an absolute cgroup path", value=self.cgroup_parent
+            )
+        if not _PREFIX.match(self.prefix):
+            raise ConfigError("id prefix must be a short container id", value=self.prefix)
+
+    @property
+    def state_root(self) -> Path:
+        """The factory's state root."""
+        return Path(self.root) / "state"
+
+    @property
+    def rootfs_root(self) -> Path:
+        """Where each ``rootfs=None`` sandbox's skeleton root directory is made."""
+        return Path(self.root) / "rootfs"
+
+    def new_id(self) -> str:
+        """A fresh container id."""
+        return f"{self.prefix}-{os.getpid()}-{secrets.token_hex(6)}"
+
+    def cgroup_path(self, container_id: str) -> str:
+        """The sandbox's own cgroup path."""
+        return posixpath.join(self.cgroup_parent, container_id)
+
+
+_DEFAULT = Placement()
+_CURRENT: contextvars.ContextVar[Placement | None] = contextvars.ContextVar(
+    "libcontainer_sandbox_placement", default=None
+)
+
+
+def current() -> Placement:
+    """The placement in effect here."""
+    return _CURRENT.get() or _DEFAULT
+
+
+@contextlib.contextmanager
+def placement(
+    *, root: str | None = None, cgroup_parent: str | None = None, prefix: str | None = None
+) -> Iterator[Placement]:
+    """Use another placement for sandboxes (and pools) made inside the block."""
+    base = current()
+    new = Placement(
+        root=root if root is not None else base.root,
+        cgroup_parent=cgroup_parent if cgroup_parent is not None else base.cgroup_parent,
+        prefix=prefix if prefix is not None else base.prefix,
+    )
+    token = _CURRENT.set(new)
+    try:
+        yield new
+    finally:
+        _CURRENT.reset(token)
