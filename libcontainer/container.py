@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from libcontainer import eventlog
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, FreezerState, NamespaceType
 from libcontainer.errors import (
@@ -40,6 +41,7 @@ from libcontainer.state import State, StateStore
 
 if TYPE_CHECKING:
     from libcontainer.cgroups.oom import OomNotifier
+    from libcontainer.cgroups.stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +168,7 @@ class Container:
         with self._lock:
             if process.init:
                 if self.status() != Status.STOPPED or self._state is not None:
-                    raise ContainerNotStoppedError(f"container {self.id} has already been started")
+                    raise ContainerNotStoppedError(_HINT_STARTED.format(id=self.id))
                 self._start_init(process)
             else:
                 status = self.status()
@@ -175,7 +177,8 @@ class Container:
                 if status == Status.PAUSED:
                     status = Status.RUNNING
                 if status not in (Status.CREATED, Status.RUNNING):
-                    raise ContainerNotRunningError(f"container {self.id} is not running")
+                    hint = _HINT_EXEC_FIRST if self._state is None else ""
+                    raise ContainerNotRunningError(f"container {self.id} is not running{hint}")
                 self._start_setns(process)
 
     def run(self, process: Process) -> None:
@@ -185,6 +188,7 @@ class Container:
             self.exec()
 
     def _start_init(self, process: Process) -> None:
+        since = eventlog.started()
         ctx = self._ctx()
         fifo_path = self.root / EXEC_FIFO
         uid, gid = launch.host_root_ids(self.config)
@@ -244,6 +248,7 @@ class Container:
                 expect_alive=True,
             )
             saver.join()
+            eventlog.done("start", self.id, since, pid=pid, init=True)
         except BaseException as e:
             saver.join(raise_error=False)
             if fifo_fd >= 0:
@@ -312,6 +317,7 @@ class Container:
         self._store.save(self._state)
 
     def _start_setns(self, process: Process) -> None:
+        since = eventlog.started()
         ctx = self._ctx()
         state = self.state()
         sock = launch.spawn(
@@ -333,6 +339,7 @@ class Container:
             )
             if self._init is not None:
                 self._init._add_companion(process)
+            eventlog.done("start", self.id, since, pid=process.pid, init=False)
         except BaseException:
             launch.kill_and_reap(process)
             process._close_parent_streams()
@@ -352,9 +359,13 @@ class Container:
     def exec(self, timeout: float | None = None) -> None:
         """Release the init waiting on exec.fifo so it execs the user's program (runc start)."""
         with self._lock:
+            since = eventlog.started()
             if self.status() != Status.CREATED:
-                raise ContainerNotRunningError(f"container {self.id} is not in created state")
+                raise ContainerNotRunningError(
+                    f"container {self.id} is not in created state" + _HINT_RELEASE
+                )
             execfifo.release(self.root / EXEC_FIFO, self._init_alive, timeout)
+            eventlog.done("exec", self.id, since)
             if self.config.hooks.poststart:
                 state = hook_state(
                     self.id,
@@ -377,6 +388,7 @@ class Container:
         status = self.status()
         if status == Status.STOPPED:
             raise ContainerNotRunningError(f"container {self.id} is not running")
+        eventlog.done("signal", self.id, signal=sig, all=all)
         if all and self._manager is not None:
             teardown.signal_all(self._manager, sig)
             return
@@ -409,8 +421,8 @@ class Container:
             self._state = attrs.evolve(self._state, config=config)
             self._store.save(self._state)
 
-    def stats(self) -> Any:
-        """Cgroup statistics (libcontainer.cgroups.Stats)."""
+    def stats(self) -> Stats:
+        """Cgroup statistics (:class:`libcontainer.cgroups.Stats`)."""
         if self._manager is None:
             raise ContainerNotRunningError("container has no cgroups")
         return self._manager.get_stats()
@@ -433,6 +445,7 @@ class Container:
         Safe to call more than once, and on a container that never started.
         """
         with self._lock:
+            since = eventlog.started()
             existed = self._store.exists(self.id)
             ran = self._state is not None
             if self._state is not None:
@@ -460,8 +473,36 @@ class Container:
                     run_hooks("poststop", self.config.hooks.poststop, state)
                 except Exception as e:
                     error = error or e
+            eventlog.done("destroy", self.id, since)
             if error is not None:
                 raise error
+
+    # -- context manager (issue 11) ----------------------------------------------------------
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Destroy the container, also when the block raised."""
+        self.destroy()
+
+
+# What the caller may have meant (runc's names in brackets), added to the errors.
+_HINT_STARTED = (
+    "container {id} has already been started: to run another process in it, pass "
+    "Process(..., init=False) to start() (runc exec); to let its created init run its "
+    "program, call exec() (runc start)"
+)
+_HINT_EXEC_FIRST = (
+    ": it has not been started, and Process(init=False) runs a process in a running "
+    "container (runc exec); start the container's first process with start(Process(...)) "
+    "and exec() (runc create + start), or run() (runc run)"
+)
+_HINT_RELEASE = (
+    ": exec() releases the init that start(Process(...)) left waiting (runc start), once; "
+    "to run another process in a running container, pass Process(..., init=False) to "
+    "start() (runc exec)"
+)
 
 
 def load_container(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-from libcontainer import configs
+from libcontainer import configs, eventlog
 from libcontainer.container import Container, load_container
 from libcontainer.errors import ContainerNotExistsError
 from libcontainer.spawner import SpawnerLike, default_spawner
@@ -48,12 +48,13 @@ class Factory:
         """
         from libcontainer.cgroups import new_manager
 
+        since = eventlog.started()
         validate_id(container_id)
         configs.validate(config)
         self.store.create(container_id)
         try:
             manager = new_manager(config.cgroups) if config.cgroups is not None else None
-            return Container(
+            container = Container(
                 container_id,
                 config,
                 self.store,
@@ -62,6 +63,8 @@ class Factory:
                 newuidmap=self._newuidmap,
                 newgidmap=self._newgidmap,
             )
+            eventlog.done("create", container_id, since, root=self.root)
+            return container
         except BaseException:
             with contextlib.suppress(Exception):
                 self.store.remove(container_id)
