@@ -10,6 +10,7 @@ been exec'd; from then on the object is used like any :class:`~libcontainer.Proc
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 import time
 from collections.abc import Sequence
@@ -106,7 +107,7 @@ class DeferredProcess(Process):
         finally:
             channel.close()
         for fd in fds:
-            sync._close(fd)
+            os.close(fd)
         if reply is None:
             return
         self._close_parent_streams()
