@@ -15,6 +15,7 @@ import os
 import posixpath
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,78 @@ class Placement:
     def cgroup_path(self, container_id: str) -> str:
         """The sandbox's own cgroup path."""
         return posixpath.join(self.cgroup_parent, container_id)
+
+    def leftovers(self) -> list[str]:
+        """What sandboxes of this placement left behind (empty when all were removed).
+
+        State and root directories, cgroups below :attr:`cgroup_parent` in every
+        hierarchy, and processes in them.
+        """
+        found: list[str] = []
+        for d in (self.state_root, self.rootfs_root):
+            with contextlib.suppress(FileNotFoundError):
+                found += sorted(str(d / name) for name in os.listdir(d))
+        for top in self._cgroup_tops():
+            for dirpath, dirnames, _ in os.walk(top):
+                found += [os.path.join(dirpath, d) for d in sorted(dirnames)]
+                with contextlib.suppress(OSError), open(os.path.join(dirpath, "cgroup.procs")) as f:
+                    found += [f"process {pid} in {dirpath}" for pid in f.read().split()]
+        return found
+
+    def sweep(self) -> None:
+        """Remove everything of this placement: its containers, cgroups and directories.
+
+        Containers are destroyed through their state (what a container owns is known from
+        it); processes still in cgroups below :attr:`cgroup_parent` are killed (they are
+        in this placement's own cgroups); then the cgroups and :attr:`root` go.
+        Use only on a placement of one's own (a test's, say).
+        """
+        import shutil
+        import signal
+
+        from libcontainer.factory import Factory
+
+        factory = Factory(self.state_root)
+        for container_id in factory.list():
+            with contextlib.suppress(Exception):
+                factory.load(container_id).destroy()
+        for top in self._cgroup_tops():
+            dirs = [dirpath for dirpath, _, _ in os.walk(top)]
+            for _attempt in range(100):
+                pids = _pids_in(dirs)
+                if not pids:
+                    break
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                    with contextlib.suppress(ChildProcessError):
+                        os.waitpid(pid, os.WNOHANG)
+                time.sleep(0.01)
+            for d in sorted(dirs, key=len, reverse=True):
+                with contextlib.suppress(OSError):
+                    os.rmdir(d)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _cgroup_tops(self) -> list[str]:
+        """:attr:`cgroup_parent` in each mounted hierarchy, where it exists."""
+        from libcontainer.cgroups import HostCgroups
+
+        tops = []
+        for mount in HostCgroups.load().mounts:
+            if mount.root != "/":
+                continue
+            top = os.path.join(mount.mountpoint, self.cgroup_parent.lstrip("/"))
+            if os.path.isdir(top):
+                tops.append(top)
+        return tops
+
+
+def _pids_in(dirs: list[str]) -> list[int]:
+    pids: list[int] = []
+    for d in dirs:
+        with contextlib.suppress(OSError), open(os.path.join(d, "cgroup.procs")) as f:
+            pids += [int(p) for p in f.read().split()]
+    return pids
 
 
 _DEFAULT = Placement()
