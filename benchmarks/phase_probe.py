@@ -95,9 +95,7 @@ def install(fd: int) -> None:
     def mark(name: str) -> None:
         _SLOT.pack_into(page, POINTS.index(name) * _SLOT.size, time.monotonic())
 
-    def around(
-        fn: Callable[..., Any], before: str | None, after: str | None
-    ) -> Callable[..., Any]:
+    def around(fn: Callable[..., Any], before: str | None, after: str | None) -> Callable[..., Any]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if before:
                 mark(before)
@@ -111,7 +109,9 @@ def install(fd: int) -> None:
     init_main.run = around(init_main.run, "init_entry", None)
     rootfs.prepare_rootfs = around(rootfs.prepare_rootfs, "mounts_start", None)
     prepare.pivot_root = around(prepare.pivot_root, "pivot_start", "pivot_end")
-    standard.drop_privileges = around(standard.drop_privileges, "privileges_start", "privileges_end")
+    standard.drop_privileges = around(
+        standard.drop_privileges, "privileges_start", "privileges_end"
+    )
     standard._wait_for_start = around(standard._wait_for_start, None, "released")
     real_execve = os.execve
 

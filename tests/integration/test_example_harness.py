@@ -22,7 +22,11 @@ def test_harness_example(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
         assert main([str(mine)]) == 0
         assert leftovers(place) == []
     lines = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()}
-    assert lines["hello"][1:3] == ["exited", "0"] and lines["hello"][-3:] == ["hello", "from", "sandbox"]
+    assert lines["hello"][1:3] == ["exited", "0"] and lines["hello"][-3:] == [
+        "hello",
+        "from",
+        "sandbox",
+    ]
     assert lines["infinite-loop"][1:3] == ["timeout", "-9"]
     assert lines["memory-hog"][1] == "oom"
     assert lines["fork-bomb"][1] != "exited" or lines["fork-bomb"][2] != "0"

@@ -75,12 +75,11 @@ def test_container_is_a_context_manager(state_root: Path, make_config: Any) -> N
 
     factory = Factory(state_root)
     cid = unique_id()
-    with pytest.raises(RuntimeError, match="harness bug"):
-        with factory.create(cid, make_config()) as c:
-            proc = Process(["sleep", "60"])
-            c.run(proc)
-            cgroup_paths = list(c.state().cgroup_paths.values())
-            raise RuntimeError("harness bug")
+    with pytest.raises(RuntimeError, match="harness bug"), factory.create(cid, make_config()) as c:
+        proc = Process(["sleep", "60"])
+        c.run(proc)
+        cgroup_paths = list(c.state().cgroup_paths.values())
+        raise RuntimeError("harness bug")
     assert proc.returncode == -signal.SIGKILL
     assert not (state_root / cid).exists()
     assert not any(os.path.exists(p) for p in cgroup_paths)
@@ -150,7 +149,9 @@ def test_lifecycle_events_are_logged_not_printed(
     by_event = {r.event: r for r in caplog.records if r.name == "libcontainer.events"}  # type: ignore[attr-defined]
     assert by_event["signal"].signal == signal.SIGTERM  # type: ignore[attr-defined]
     assert by_event["destroy"].duration_ms >= 0  # type: ignore[attr-defined]
-    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "libcontainer.events")
+    assert all(
+        r.levelno == logging.DEBUG for r in caplog.records if r.name == "libcontainer.events"
+    )
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 
