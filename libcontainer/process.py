@@ -10,7 +10,6 @@ on, signal, or report another process.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import os
 import select
@@ -20,10 +19,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from libcontainer.configs import Capabilities, Rlimit
 from libcontainer.init.payload import ProcessSpec
+
+if TYPE_CHECKING:
+    import asyncio
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -253,6 +255,8 @@ class Process:
         The process's pidfd (and those of processes exec'd into its PID namespace) is
         watched with ``loop.add_reader``: many processes can be awaited from one loop.
         """
+        import asyncio  # only here: importing it costs more than the rest of this module
+
         self._check_started()
         loop = asyncio.get_running_loop()
         while True:
@@ -422,6 +426,8 @@ class Process:
         Same contract (one deadline, output kept across a :class:`subprocess.TimeoutExpired`,
         call again to go on); no thread is used.
         """
+        import asyncio
+
         if self._communication_started and input:
             raise ValueError("Cannot send input after starting communication")
         loop = asyncio.get_running_loop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import subprocess
@@ -175,6 +174,8 @@ async def run_async(
     on the process's pidfd); only the blocking steps of the container's lifecycle
     (create and start, kill, destroy) run in the loop's default executor.
     """
+    import asyncio  # only here: it is slow to import
+
     options = SandboxOptions.build(
         rootfs=rootfs,
         memory=memory,

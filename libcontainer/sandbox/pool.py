@@ -9,7 +9,6 @@ that destroys it and makes a new one. Every sandbox serves one program only.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import collections
 import logging
@@ -158,6 +157,8 @@ class Pool:
         cwd: str = _UNSET,
     ) -> SandboxResult:
         """:meth:`run` for asyncio (waiting for a ready sandbox happens in the executor)."""
+        import asyncio  # only here: it is slow to import
+
         program = self._program(args, timeout, input, capture_output, env, cwd)
         loop = asyncio.get_running_loop()
         warm = await loop.run_in_executor(None, self._take)
