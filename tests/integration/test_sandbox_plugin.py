@@ -161,6 +161,8 @@ def test_entry_point_loads_the_plugin(
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(dist.parent), str(REPO)]))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+    # Installed and named on the command line as well: still one plugin.
+    run_inner(pytester).assert_outcomes(passed=1)
 
 
 def test_parse_size() -> None:
