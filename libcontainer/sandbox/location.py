@@ -151,7 +151,13 @@ def current() -> Placement:
 def placement(
     *, root: str | None = None, cgroup_parent: str | None = None, prefix: str | None = None
 ) -> Iterator[Placement]:
-    """Use another placement for sandboxes (and pools) made inside the block."""
+    """Use another placement for sandboxes (and pools) made inside the block.
+
+    It is a context variable: it holds in this thread and in asyncio tasks started here;
+    a thread started inside the block starts without it (run its target through
+    ``contextvars.copy_context().run`` to pass it on). A :class:`Pool` keeps the placement
+    it was made in.
+    """
     base = current()
     new = Placement(
         root=root if root is not None else base.root,
