@@ -6,7 +6,10 @@ with a warm spawner (its one-off start is reported separately). crun refuses thi
 host unless cgroup2 is hidden, so it runs inside ``unshare -m`` with an empty tmpfs over
 /sys/fs/cgroup/unified.
 
-    sudo python3 benchmarks/lifecycle.py [--runs 30]
+``--phases`` also shows where the library's time goes, measured from inside the init
+(see ``phase_probe.py``): its spawner then carries probes (a clock read per phase).
+
+    sudo python3 benchmarks/lifecycle.py [--runs 30] [--phases]
 """
 
 from __future__ import annotations
@@ -26,7 +29,25 @@ import specconv
 from libcontainer import Factory, Process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import build_busybox_rootfs
+from phase_probe import Probe, make_spawner
+
+#: Phases of one library lifecycle: (name, from point, to point). Points ending in
+#: ``_p`` are taken in the caller, the others inside the container's init.
+PHASES = (
+    ("create (validate, state dir)", "create_p", "created_p"),
+    ("clone (spawner, nsenter stages)", "start_p", "init_entry"),
+    ("init prelude (Go, setsid, keyring, lo)", "init_entry", "mounts_start"),
+    ("mounts (+ cgroup join, hooks sync)", "mounts_start", "pivot_start"),
+    ("pivot_root", "pivot_start", "pivot_end"),
+    ("rootfs finalize, paths, Ready/Go", "pivot_end", "privileges_start"),
+    ("privileges (caps, user, cwd, lookup)", "privileges_start", "privileges_end"),
+    ("created -> released (exec())", "privileges_end", "released"),
+    ("exec (hooks, fds, execve call)", "released", "execve"),
+    ("program runs, exits, reaped (wait)", "execve", "waited_p"),
+    ("destroy", "waited_p", "destroyed_p"),
+)
 
 
 def make_bundle(base: Path) -> Path:
@@ -52,20 +73,37 @@ def time_it(fn: Callable[[int], None], runs: int, results: list[float]) -> Calla
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--phases", action="store_true", help="also time the init's phases")
     args = parser.parse_args()
+    probe = Probe() if args.phases else None
+    timelines: list[dict[str, float]] = []
     base = Path(tempfile.mkdtemp(prefix="pylibcontainer-bench-"))
     try:
         bundle = make_bundle(base)
         spec = specconv.load_spec(str(bundle / "config.json"))
-        factory = Factory(base / "state")
+        factory = Factory(base / "state", spawner=make_spawner(probe) if probe else None)
 
         def library(i: int) -> None:
             config = specconv.create_config(spec, bundle=str(bundle), cgroup_name=f"bench-{i}")
+            if probe is None:
+                c = factory.create(f"bench-{i}", config)
+                p = Process(["true"], env=["PATH=/bin"])
+                c.run(p)
+                p.wait()
+                c.destroy()
+                return
+            probe.clear()
+            mark = {"create_p": time.monotonic()}
             c = factory.create(f"bench-{i}", config)
+            mark["created_p"] = mark["start_p"] = time.monotonic()
             p = Process(["true"], env=["PATH=/bin"])
             c.run(p)
             p.wait()
+            mark["waited_p"] = time.monotonic()
             c.destroy()
+            mark["destroyed_p"] = time.monotonic()
+            if i >= 0:
+                timelines.append({**mark, **probe.read()})
 
         def runc(i: int) -> None:
             subprocess.run(
@@ -105,9 +143,22 @@ def main() -> int:
         for other in ("crun", "runc"):
             if other in med:
                 print(f"library / {other}: {med['library'] / med[other]:.2f}x")
+        if timelines:
+            print_phases(timelines, med.get("crun"))
     finally:
         subprocess.run(["rm", "-rf", str(base)], check=False)
     return 0
+
+
+def print_phases(timelines: list[dict[str, float]], crun_ms: float | None) -> None:
+    """Median of each phase over the runs, and its share of the median total."""
+    total = statistics.median(t["destroyed_p"] - t["create_p"] for t in timelines) * 1000
+    print(f"\nwhere the library's time goes (medians of {len(timelines)} runs, ms):")
+    for name, start, end in PHASES:
+        ms = statistics.median(t[end] - t[start] for t in timelines) * 1000
+        share = f"{ms / crun_ms:5.2f}x crun" if crun_ms else ""
+        print(f"  {name:40s} {ms:6.2f}  {100 * ms / total:4.0f}%  {share}")
+    print(f"  {'total (create to destroyed)':40s} {total:6.2f}")
 
 
 if __name__ == "__main__":

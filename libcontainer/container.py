@@ -18,11 +18,10 @@ import contextlib
 import errno
 import logging
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from libcontainer import network
+from libcontainer import eventlog, network
 from libcontainer.configs import Config, NamespaceType
 from libcontainer.errors import (
     ConfigError,
@@ -50,6 +49,7 @@ from libcontainer.state import State, StateStore
 if TYPE_CHECKING:
     from libcontainer.cgroups import Manager
     from libcontainer.cgroups.oom import OomNotifier
+    from libcontainer.cgroups.stats import Stats
     from libcontainer.configs import Device
 
 log = logging.getLogger("libcontainer")
@@ -171,11 +171,7 @@ class Container:
             with self._handle.lock:
                 self._handle.refresh()
                 if self._handle.record.started:
-                    raise ContainerNotStoppedError(
-                        f"container {self.id} has already been started (status "
-                        f"{self.status()}): to run another process in it, pass "
-                        "Process(..., init=False) to start(); to start its init, use exec()"
-                    )
+                    raise ContainerNotStoppedError(_HINT_STARTED.format(id=self.id))
                 self._start_init(process)
         else:
             self._start_setns(process, ignore_paused)
@@ -193,7 +189,7 @@ class Container:
         fifo_fd = -1
         sock = None
         saver = Background("libcontainer-state")
-        began = time.monotonic()
+        since = eventlog.started()
         try:
             # A start killed midway (in another process) may have left its fifo.
             with contextlib.suppress(FileNotFoundError):
@@ -255,7 +251,7 @@ class Container:
             if fifo_fd >= 0:
                 os.close(fifo_fd)
             launch.kill_and_reap(process)
-            process.close_parent_streams()
+            process._close_parent_streams()
             self._undo_start()
             if isinstance(e, LibcontainerError | KeyboardInterrupt):
                 raise
@@ -267,12 +263,7 @@ class Container:
                 sock.close()
             if process.pid is not None:
                 self._spawner.release(process.pid)
-        log.debug(
-            "container %s: init %d created in %.1f ms",
-            self.id,
-            process.pid,
-            (time.monotonic() - began) * 1e3,
-        )
+        eventlog.done("start", self.id, since, pid=process.pid, init=True)
 
     def _guard(self) -> Guard:
         """What the spawner undoes if we die before the container is created."""
@@ -342,6 +333,7 @@ class Container:
         )
 
     def _start_setns(self, process: Process, ignore_paused: bool) -> None:
+        since = eventlog.started()
         ctx = self._ctx()
         with self._handle.lock:
             self._handle.refresh()
@@ -349,7 +341,8 @@ class Container:
             if status == Status.PAUSED and not ignore_paused:
                 raise ContainerPausedError(f"container {self.id} is paused")
             if status not in (Status.CREATED, Status.RUNNING, Status.PAUSED):
-                raise ContainerNotRunningError(f"container {self.id} is not running")
+                hint = "" if self._handle.record.started else _HINT_EXEC_FIRST
+                raise ContainerNotRunningError(f"container {self.id} is not running{hint}")
             namespace_paths = self._state.namespace_paths
             sock = launch.spawn(
                 ctx,
@@ -366,7 +359,7 @@ class Container:
             except BaseException:
                 sock.close()
                 launch.kill_and_reap(process)
-                process.close_parent_streams()
+                process._close_parent_streams()
                 raise
         # Unlocked from here: in a paused container (ignore_paused) the process sits frozen
         # until someone resumes it, and resume needs the lock.
@@ -377,14 +370,14 @@ class Container:
                 on_seccomp=lambda fd: self._send_seccomp_fd(fd, pid, "running"),
             )
             if self._init is not None:
-                self._init.companions.append(process)
+                self._init._add_companion(process)
         except BaseException:
             launch.kill_and_reap(process)
-            process.close_parent_streams()
+            process._close_parent_streams()
             raise
         finally:
             sock.close()
-        log.debug("container %s: process %d started", self.id, pid)
+        eventlog.done("start", self.id, since, pid=pid, init=False)
 
     def _send_seccomp_fd(self, fd: int, pid: int, status: str) -> None:
         """Give a seccomp listener fd to the agent at the config's listener_path (as runc)."""
@@ -402,17 +395,18 @@ class Container:
         Then the poststart hooks run; if one fails, the init is killed and HookError raised.
         """
         self._check_exists()
+        since = eventlog.started()
         try:
             self._handle.start(timeout, poststart=self.config.hooks.poststart)
         except InvalidStateError as e:
-            if self.status() == Status.RUNNING or not self._handle.record.started:
+            if not self._handle.record.started:
                 raise type(e)(
-                    f"{e}: exec() releases an init started with start(Process(init=True)); "
-                    "to run another process in a running container, pass "
-                    "Process(..., init=False) to start()"
+                    f"container {self.id} has not been started{_HINT_EXEC_FIRST}"
                 ) from None
+            if self.status() == Status.RUNNING:
+                raise type(e)(f"{e}{_HINT_RELEASE}") from None
             raise
-        log.debug("container %s: started", self.id)
+        eventlog.done("exec", self.id, since)
 
     # -- signals, pause, destroy ------------------------------------------------------------
 
@@ -420,7 +414,7 @@ class Container:
         """Send ``sig`` to the init, or with ``all`` to every process in the container."""
         self._check_exists()
         self._handle.signal(sig, all)
-        log.debug("container %s: signal %d sent%s", self.id, sig, " to all" if all else "")
+        eventlog.done("signal", self.id, signal=sig, all=all)
 
     def pause(self) -> None:
         """Freeze every process in the container."""
@@ -447,8 +441,9 @@ class Container:
             self.config = config
             self._save(attrs.evolve(self._state, config=config))
 
-    def stats(self) -> Any:
-        """Cgroup statistics (libcontainer.cgroups.Stats), with the veth networks' counters."""
+    def stats(self) -> Stats:
+        """Cgroup statistics (:class:`libcontainer.cgroups.Stats`), with the veth networks'
+        counters."""
         self._check_exists()
         if self._manager is None:
             raise ContainerNotRunningError("container has no cgroups")
@@ -474,7 +469,7 @@ class Container:
         """
         if self._destroyed:
             return
-        began = time.monotonic()
+        since = eventlog.started()
         init = self._init
         wait_init = None
         if init is not None:  # our own child: wait() reaps it (and its companions)
@@ -493,8 +488,7 @@ class Container:
             if not self._store.exists(self.id):  # gone, even if some step failed
                 self._destroyed = True
                 self._init = None
-        log.debug("container %s: destroyed in %.1f ms", self.id, (time.monotonic() - began) * 1e3)
-
+        eventlog.done("destroy", self.id, since)
 
     # -- devices (libcontainer.hotplug) ------------------------------------------------------
 
@@ -516,6 +510,24 @@ class Container:
         self._check_exists()
         with self._handle.lock:
             return hotplug.remove_device(self, path)
+
+
+# What the caller may have meant (runc's names in brackets), added to the errors.
+_HINT_STARTED = (
+    "container {id} has already been started: to run another process in it, pass "
+    "Process(..., init=False) to start() (runc exec); to let its created init run its "
+    "program, call exec() (runc start)"
+)
+_HINT_EXEC_FIRST = (
+    ": it has not been started, and Process(init=False) runs a process in a running "
+    "container (runc exec); start the container's first process with start(Process(...)) "
+    "and exec() (runc create + start), or run() (runc run)"
+)
+_HINT_RELEASE = (
+    ": exec() releases the init that start(Process(...)) left waiting (runc start), once; "
+    "to run another process in a running container, pass Process(..., init=False) to "
+    "start() (runc exec)"
+)
 
 
 def _pid_of(process: Process) -> int:

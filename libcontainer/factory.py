@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from libcontainer import configs
+from libcontainer import configs, eventlog
 from libcontainer.container import Container, load_container
 from libcontainer.errors import (
     ConfigError,
@@ -59,6 +59,7 @@ class Factory:
         """
         from libcontainer.cgroups import new_manager
 
+        since = eventlog.started()
         validate_id(container_id)
         if not isinstance(config, configs.Config):
             raise ConfigError(
@@ -84,8 +85,7 @@ class Factory:
         )
         data = state.to_json().encode()
         self.store.create(container_id, data)
-        log.debug("container %s: created in %s", container_id, self.root)
-        return Container(
+        container = Container(
             container_id,
             config,
             self.store,
@@ -96,6 +96,8 @@ class Factory:
             newuidmap=self._newuidmap,
             newgidmap=self._newgidmap,
         )
+        eventlog.done("create", container_id, since, root=self.root)
+        return container
 
     def load(self, container_id: str) -> Container:
         """A container from its state.json (works from any process)."""

@@ -1,13 +1,17 @@
 """``Process``: a process in a container, used like :class:`subprocess.Popen`.
 
 Build one with what to run, hand it to :meth:`Container.start` / :meth:`Container.run`, then
-use ``pid``, ``stdin``/``stdout``/``stderr`` (with ``PIPE``), ``wait(timeout=)``,
-``returncode``, ``send_signal`` or a ``with`` block. Container processes are children of the
-calling process, so waiting for them works like for any subprocess.
+use ``pid``, ``stdin``/``stdout``/``stderr`` (with ``PIPE``), ``communicate(input, timeout)``,
+``wait(timeout)``, ``poll()``, ``returncode``, ``send_signal`` or a ``with`` block, as with
+Popen. Container processes are children of the calling process; each is tracked through a
+pidfd taken the moment it is attached, so a recycled pid can never make :meth:`wait` block
+on, signal, or report another process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import select
 import signal
@@ -15,10 +19,14 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from libcontainer.communicate import Communicator
 from libcontainer.configs import Capabilities, Rlimit
 from libcontainer.init.payload import ProcessSpec
+
+if TYPE_CHECKING:
+    import asyncio
 
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -26,11 +34,46 @@ STDOUT = subprocess.STDOUT
 
 DEFAULT_ENV = ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",)
 
+#: Status reported when the process was reaped by someone else (its status is lost).
+LOST_STATUS = 255
+
 StdioArg = int | IO[Any] | None
 
 
-class Process:
-    """A process to run in a container (the init with ``init=True``, else an exec)."""
+class Process(Communicator):
+    """A process to run in a container: its init (``init=True``) or one exec'd into it.
+
+    Parameters, as :class:`subprocess.Popen` where the name is the same:
+
+    ``args``
+        The program and its arguments. ``args[0]`` is looked up on the ``PATH`` of ``env``
+        inside the container, as runc does, unless it contains a ``/``.
+    ``env``
+        ``KEY=VALUE`` strings, the program's whole environment. ``None`` means
+        :data:`DEFAULT_ENV` (only runc's default ``PATH``). ``HOME`` is added from the
+        container's ``/etc/passwd`` when missing. Build a Process from a spec with
+        :func:`specconv.new_process` to get the spec's environment (``TERM``, ...).
+    ``cwd``
+        Working directory inside the container (must exist; ``/`` by default).
+    ``user``
+        ``"uid[:gid]"`` or ``"name[:group]"``, resolved in the container's ``/etc/passwd``
+        and ``/etc/group`` (numeric ids need no files); ``"0:0"`` by default.
+        ``additional_groups`` are group names or numeric gids.
+    ``stdin``, ``stdout``, ``stderr``
+        ``None`` (inherit the caller's), :data:`PIPE`, :data:`DEVNULL`, :data:`STDOUT`
+        (stderr only), an fd or a file object.
+    ``pass_fds``
+        The caller's fds to hand over, numbered 3, 4, ... in the container.
+    ``terminal``, ``console_socket``, ``console_size``
+        Give the process a pty: its master is sent to the AF_UNIX socket at
+        ``console_socket``, or kept as :attr:`console`. ``console_size`` is
+        ``(rows, columns)``, that is ``(height, width)`` as in the OCI spec's consoleSize.
+    ``capabilities``, ``no_new_privileges``, ``rlimits``, ``apparmor_profile``, ``label``
+        Override the container config's values for this process (``None``: the config's).
+    ``init``
+        ``True``: this is the container's first process (``Container.start``/``run``).
+        ``False``: it is exec'd into a running container (runc exec).
+    """
 
     def __init__(
         self,
@@ -77,20 +120,22 @@ class Process:
         """The pty master, when ``terminal`` is set and no ``console_socket`` is given."""
         self.pid: int | None = None
         self.returncode: int | None = None
-        self._wait_lock = threading.Lock()
+        """None while running; the exit status, or ``-N`` if killed by signal N (Popen's)."""
+        self._lock = threading.Lock()
+        self._pidfd = -1
         # Processes exec'd into this (init) process's PID namespace. They are our caller's
         # children too, and a dying namespace init only finishes exiting once every task
         # in the namespace has been reaped: waiting for the init reaps them as well.
-        self.companions: list[Process] = []
+        self._companions: list[Process] = []
         self._child_fds: list[int] = []
-        self._reaper: Any = None
+        self._init_communication()
 
     def __repr__(self) -> str:
         return f"<Process args={self.args!r} pid={self.pid} returncode={self.returncode}>"
 
-    # -- used by the container while starting -------------------------------------------
+    # -- used by the container while starting ----------------------------------------------
 
-    def spec(self) -> ProcessSpec:
+    def _spec(self) -> ProcessSpec:
         """The pickleable description the init receives."""
         return ProcessSpec(
             args=tuple(self.args),
@@ -108,7 +153,7 @@ class Process:
             extra_fds=len(self.pass_fds),
         )
 
-    def child_stdio(self) -> tuple[int, int, int]:
+    def _child_stdio(self) -> tuple[int, int, int]:
         """Make the child's ends of stdin/stdout/stderr; pipes' other ends go to self.std*."""
         fds: list[int] = []
         for i, arg in enumerate(self._stdio_args):
@@ -137,7 +182,7 @@ class Process:
             return arg
         return arg.fileno()
 
-    def close_child_fds(self) -> None:
+    def _close_child_fds(self) -> None:
         """Close our copies of the child's pipe ends (after the child has them)."""
         for fd in self._child_fds:
             try:
@@ -146,91 +191,188 @@ class Process:
                 pass
         self._child_fds.clear()
 
-    def close_parent_streams(self) -> None:
+    def _close_parent_streams(self) -> None:
         """Close stdin/stdout/stderr/console streams (on failure to start)."""
         for stream in (self.stdin, self.stdout, self.stderr, self.console):
             if stream is not None:
                 stream.close()
 
-    def attach(self, pid: int) -> None:
-        """Record the pid of the started process."""
-        self.pid = pid
+    def _attach(self, pid: int) -> None:
+        """Record the pid of the started process and take a pidfd on it.
 
-    def set_console(self, master_fd: int) -> None:
+        The process is our unreaped child at this point, so ``pid`` cannot have been
+        recycled yet: the pidfd names exactly this process from now on.
+        """
+        self.pid = pid
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except OSError:  # kernels before 5.3: fall back to the pid
+            self._pidfd = -1
+
+    def _set_console(self, master_fd: int) -> None:
         """Keep the pty master as ``self.console``."""
         self.console = open(master_fd, "r+b", buffering=0)  # noqa: SIM115
 
-    # -- the Popen-like surface ------------------------------------------------------------
+    def _add_companion(self, process: Process) -> None:
+        """``process`` was exec'd into this init's PID namespace: reap it with us."""
+        self._companions.append(process)
+
+    # -- waiting ------------------------------------------------------------------------------
 
     def poll(self) -> int | None:
         """The exit code if the process has exited, else None (never blocks)."""
-        return self._wait(block=False)
+        self._check_started()
+        self._reap_companions()
+        return self._try_reap()
 
     def wait(self, timeout: float | None = None) -> int:
-        """Wait for the process to exit; :class:`subprocess.TimeoutExpired` on timeout."""
-        if timeout is not None or self.companions:
-            deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
-            while True:
-                self._reap_companions()
-                code = self._wait(block=False)
-                if code is not None:
-                    return code
-                if timeout is None and not self.companions:
-                    break  # nothing left to reap: a plain blocking wait will do
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
-                self._sleep_until_exit(min(remaining, 0.05) if self.companions else remaining)
-        code = self._wait(block=True)
-        assert code is not None
-        return code
+        """Wait for the process to exit and return :attr:`returncode`.
 
-    def _reap_companions(self) -> None:
-        for companion in list(self.companions):
-            if companion.pid is None or companion.poll() is not None:
-                self.companions.remove(companion)
+        Raises :class:`subprocess.TimeoutExpired` once ``timeout`` seconds have passed; the
+        process is left running and can be waited for again.
+        """
+        self._check_started()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._reap_companions()
+            code = self._try_reap()
+            if code is not None:
+                return code
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+            self._sleep_until_exit(remaining)
 
-    def _sleep_until_exit(self, timeout: float) -> None:
-        assert self.pid is not None
-        try:
-            pidfd = os.pidfd_open(self.pid)
-        except OSError:
-            time.sleep(min(timeout, 0.01))
-            return
-        try:
-            select.select([pidfd], [], [], timeout)
-        finally:
-            os.close(pidfd)
+    async def wait_async(self) -> int:
+        """Await the process's exit without blocking the event loop and without a thread.
 
-    def _wait(self, *, block: bool) -> int | None:
-        if self.returncode is not None:
-            return self.returncode
+        The process's pidfd (and those of processes exec'd into its PID namespace) is
+        watched with ``loop.add_reader``: many processes can be awaited from one loop.
+        """
+        import asyncio  # only here: importing it costs more than the rest of this module
+
+        self._check_started()
+        loop = asyncio.get_running_loop()
+        while True:
+            self._reap_companions()
+            code = self._try_reap()
+            if code is not None:
+                return code
+            fds = self._watch_fds()
+            if not fds:  # no pidfd on this kernel: poll
+                await asyncio.sleep(0.005)
+                continue
+            exited: asyncio.Future[None] = loop.create_future()
+
+            def wake(future: asyncio.Future[None] = exited) -> None:
+                if not future.done():
+                    future.set_result(None)
+
+            try:
+                for fd in fds:
+                    loop.add_reader(fd, wake)
+                await exited
+            finally:
+                for fd in fds:
+                    loop.remove_reader(fd)
+                    os.close(fd)
+
+    def _check_started(self) -> None:
         if self.pid is None:
             raise RuntimeError("process has not been started")
-        with self._wait_lock:
+
+    def _reap_companions(self) -> None:
+        for companion in list(self._companions):
+            if companion.pid is None or companion._try_reap() is not None:
+                with contextlib.suppress(ValueError):  # another waiting thread was first
+                    self._companions.remove(companion)
+
+    def _watch_fds(self) -> list[int]:
+        """Private duplicates of the pidfds to wait on (ours and our companions').
+
+        Duplicates, so that another thread reaping the process (and closing its pidfd)
+        can never pull an fd out from under a waiter.
+        """
+        fds = []
+        for process in (self, *self._companions):
+            with process._lock:
+                if process._pidfd >= 0 and process.returncode is None:
+                    fds.append(os.dup(process._pidfd))
+        return fds
+
+    def _sleep_until_exit(self, timeout: float | None) -> None:
+        """Block until we or a companion may have exited, or ``timeout`` passed."""
+        fds = self._watch_fds()
+        if not fds:
+            time.sleep(0.005 if timeout is None else min(timeout, 0.005))
+            return
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
+        try:
+            poller.poll(None if timeout is None else max(0, math.ceil(timeout * 1000)))
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _try_reap(self) -> int | None:
+        """Reap the process if it has exited (never blocks); its returncode or None."""
+        with self._lock:
             if self.returncode is not None:
                 return self.returncode
+            assert self.pid is not None
+            if self._pidfd < 0:
+                return self._try_reap_pid()
             try:
-                pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+                info = os.waitid(os.P_PIDFD, self._pidfd, os.WEXITED | os.WNOHANG)
             except ChildProcessError:
-                # Not our child (loaded from another process) or reaped elsewhere.
-                if block:
-                    while _alive(self.pid):
-                        time.sleep(0.01)
-                elif _alive(self.pid):
+                # Not our child any more (someone else reaped it): its status is lost.
+                if not _pidfd_readable(self._pidfd):
                     return None
-                self.returncode = 255
+                self._set_returncode(LOST_STATUS)
                 return self.returncode
-            if pid == 0:
+            if info is None:
                 return None
-            self.returncode = os.waitstatus_to_exitcode(status)
+            if info.si_code == os.CLD_EXITED:
+                self._set_returncode(info.si_status)
+            else:  # CLD_KILLED, CLD_DUMPED
+                self._set_returncode(-info.si_status)
             return self.returncode
+
+    def _try_reap_pid(self) -> int | None:
+        assert self.pid is not None
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            self.returncode = LOST_STATUS
+            return self.returncode
+        if pid == 0:
+            return None
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def _set_returncode(self, code: int) -> None:
+        # Called with the lock held. Waiters hold duplicates, so closing here is safe.
+        self.returncode = code
+        os.close(self._pidfd)
+        self._pidfd = -1
+
+    # -- signals ------------------------------------------------------------------------------
 
     def send_signal(self, sig: int) -> None:
         """Send ``sig`` to the process (nothing happens once it has been waited for)."""
-        if self.pid is None or self.returncode is not None:
+        if self.pid is None:
             return
-        os.kill(self.pid, sig)
+        with self._lock:
+            if self.returncode is not None:
+                return
+            try:
+                if self._pidfd >= 0:
+                    signal.pidfd_send_signal(self._pidfd, sig)
+                else:
+                    os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass  # exited, not yet reaped
 
     def terminate(self) -> None:
         """Send SIGTERM."""
@@ -240,21 +382,7 @@ class Process:
         """Send SIGKILL."""
         self.send_signal(signal.SIGKILL)
 
-    def communicate(
-        self, input: bytes | None = None, timeout: float | None = None
-    ) -> tuple[bytes | None, bytes | None]:
-        """Like :meth:`subprocess.Popen.communicate` for piped stdio."""
-        if self.stdin is not None:
-            if input:
-                try:
-                    self.stdin.write(input)
-                except BrokenPipeError:
-                    pass
-            self.stdin.close()
-        out = self.stdout.read() if self.stdout is not None else None
-        err = self.stderr.read() if self.stderr is not None else None
-        self.wait(timeout)
-        return out, err
+    # -- context manager ---------------------------------------------------------------------
 
     def __enter__(self) -> Process:
         return self
@@ -269,11 +397,18 @@ class Process:
         if self.pid is not None:
             self.wait()
 
+    def __del__(self) -> None:
+        # An unreaped process keeps its pidfd until the object goes away.
+        if getattr(self, "_pidfd", -1) >= 0:
+            try:
+                os.close(self._pidfd)
+            except OSError:
+                pass
+            self._pidfd = -1
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in (b"Z", b"X")
+
+def _pidfd_readable(fd: int) -> bool:
+    """A pidfd polls readable once its process has exited."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))

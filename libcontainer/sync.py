@@ -99,6 +99,21 @@ class Ready(Message):
 
 
 @dataclasses.dataclass(frozen=True)
+class Program(Message):
+    """Parent -> deferred init: what to exec now; stdin, stdout, stderr are attached.
+
+    Sent on the deferred init's own channel (not the setup channel), once; see
+    :mod:`libcontainer.init.deferred`. The init answers with an Error, or closes the
+    channel by exec'ing the program.
+    """
+
+    kind: ClassVar[str] = "program"
+    args: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    cwd: str = "/"
+
+
+@dataclasses.dataclass(frozen=True)
 class Error(Message):
     """Init -> parent: setup failed; ``message`` says what and where."""
 
@@ -117,6 +132,7 @@ _KINDS: dict[str, type[Message]] = {
         SeccompFd,
         SeccompDone,
         Ready,
+        Program,
         Error,
     )
 }

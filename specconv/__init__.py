@@ -21,6 +21,7 @@ from specconv.spec import Spec
 
 if TYPE_CHECKING:
     from specconv.convert import create_config
+    from specconv.newprocess import new_process
 
 __all__ = [
     "ProcessSpec",
@@ -29,6 +30,7 @@ __all__ = [
     "dump_spec",
     "example",
     "load_spec",
+    "new_process",
     "parse_spec",
     "process_args",
     "spec_to_dict",
@@ -37,9 +39,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # create_config pulls in libcontainer.configs; import it on first use only.
+    # create_config pulls in libcontainer.configs, new_process the Process class: import
+    # them on first use only.
     if name == "create_config":
         from specconv.convert import create_config
 
         return create_config
+    if name == "new_process":
+        from specconv.newprocess import new_process
+
+        return new_process
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

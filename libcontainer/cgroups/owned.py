@@ -301,10 +301,11 @@ class ContainerCgroups:
         """SIGKILL everything in the container's own cgroups until they are empty."""
         deadline = time.monotonic() + timeout
         while True:
+            # No reaping here: an exec'd process is its starter's child, whose Process
+            # must get its status; a dead task leaves the cgroup before it is reaped.
             pids = self.signal_all(signal.SIGKILL)
             if not pids:
                 return
-            _reap(pids)
             if time.monotonic() > deadline:
                 raise CgroupError(f"processes {sorted(pids)[:10]} did not die after SIGKILL")
             time.sleep(0.002)
@@ -332,11 +333,3 @@ def claim_created(directories: Iterable[str], owner: str, leaves: Iterable[str])
 def private_owner() -> str:
     """An owner mark for a manager used on its own (no container state dir to name)."""
     return f"pid:{os.getpid()}:{os.urandom(8).hex()}"
-
-
-def _reap(pids: Iterable[int]) -> None:
-    for pid in pids:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except (ChildProcessError, OSError):
-            pass

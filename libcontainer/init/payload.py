@@ -30,6 +30,9 @@ class ProcessSpec:
     console_size: tuple[int, int] | None = None
     extra_fds: int = 0
     """How many fds after stdio are preserved (numbered 3, 4, ... in the container)."""
+    deferred: bool = False
+    """The program comes later: the last preserved fd is a channel on which the init,
+    once everything else is set up, waits for it (:mod:`libcontainer.init.deferred`)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,7 @@ import socket
 from libcontainer import rootfs, selinux, sync
 from libcontainer.configs import Config
 from libcontainer.hooks import run_hooks
+from libcontainer.init import deferred
 from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import (
     attach_terminal,
@@ -80,6 +81,8 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
     sock.close()
     _wait_for_start(fds)
     _container_hooks(config, payload.container_id, "startContainer", "created")
+    if process.deferred:  # the program comes now, on its own channel (init/deferred.py)
+        deferred.exec_program(fds, process, env)
     fds.install_extra_and_close_rest()
     os.execve(path, argv, env)
 

@@ -130,7 +130,7 @@ def spawn(
     selinux.check_process_label(
         process.label or config.process_label, enabled=selinux.host_enabled()
     )
-    stdio = process.child_stdio()
+    stdio = process._child_stdio()
     with _channel() as (ours, theirs):
         fds = [theirs.fileno(), *stdio, *process.pass_fds]
         extra_start = 4
@@ -146,7 +146,7 @@ def spawn(
             kind="standard" if kind == "standard" else "setns",
             container_id=ctx.container_id,
             config=config,
-            process=process.spec(),
+            process=process._spec(),
             fds=layout,
             bundle=ctx.bundle,
             seccomp=compile_seccomp(config.seccomp) if config.seccomp is not None else None,
@@ -158,14 +158,14 @@ def spawn(
         try:
             result = ctx.spawner.spawn(make_request(payload), fds)
         finally:
-            process.close_child_fds()
+            process._close_child_fds()
     if result.stage1_pid:
         _reap(result.stage1_pid)
     if result.error or not result.pid:
         ours.close()
-        process.close_parent_streams()
+        process._close_parent_streams()
         raise ProcessStartError(result.error or "container process was not created")
-    process.attach(result.pid)
+    process._attach(result.pid)
     return ours
 
 
@@ -290,7 +290,7 @@ def converse(
                 finally:
                     os.close(fds[0])
             else:
-                process.set_console(fds[0])
+                process._set_console(fds[0])
         elif isinstance(msg, sync.SeccompFd):
             if not fds:
                 raise ProcessStartError("seccomp message without a listener fd")
