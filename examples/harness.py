@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path, help="Python files to run")
     args = parser.parse_args(argv)
     snippets = {f.name: f.read_text() for f in args.files} or SNIPPETS
-    python = sys.executable
+    # The interpreter itself (not a virtual environment's link to it): its installation is
+    # what is bound into the sandboxes.
+    python = getattr(sys, "_base_executable", sys.executable)
     print(f"{'snippet':14} {'reason':8} {'code':>5} {'wall':>11} {'cpu':>9} {'peak':>10}  output")
     with sandbox.Pool(size=2, mounts=[sys.base_prefix], **LIMITS) as pool:  # type: ignore[arg-type]
         for name, code in snippets.items():

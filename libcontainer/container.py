@@ -404,7 +404,7 @@ class Container:
                     f"container {self.id} has not been started{_HINT_EXEC_FIRST}"
                 ) from None
             if self.status() == Status.RUNNING:
-                raise type(e)(f"{e}{_HINT_RELEASE}") from None
+                raise ContainerNotRunningError(f"{e}{_HINT_RELEASE}") from None
             raise
         eventlog.done("exec", self.id, since)
 
