@@ -24,7 +24,7 @@ from typing import NoReturn
 from libcontainer import sync
 from libcontainer.errors import ConfigError, LibcontainerError
 from libcontainer.init.fds import FdSet
-from libcontainer.init.finalize import _chdir, look_path, process_env
+from libcontainer.init.finalize import enter_cwd, execve_program, look_path, process_env
 from libcontainer.init.payload import ProcessSpec
 
 #: Exit status of a deferred init that could not exec its program (the parent is told why).
@@ -51,14 +51,14 @@ def exec_program(fds: FdSet, process: ProcessSpec, prepared_env: dict[str, str])
         fds.install_stdio((stdio[0], stdio[1], stdio[2]))
         for fd in stdio:
             os.close(fd)
-        _chdir(program.cwd)
+        enter_cwd(program.cwd)
         spec = dataclasses.replace(process, args=program.args, env=program.env)
         env = process_env(spec, prepared_env.get("HOME", "/"))
         if not program.args:
             raise ConfigError("process.args must not be empty", field="process.args", value=[])
         path = look_path(program.args[0], env)
-        _install_extra_and_close_rest_but(fds, channel.fileno())
-        os.execve(path, list(program.args), env)
+        fds.install_extra(keep=channel.fileno())
+        execve_program(path, list(program.args), env)
     except BaseException as e:
         _report(channel, e)
     os._exit(EXEC_FAILED)
@@ -70,18 +70,6 @@ def _checked(msg: sync.Program) -> sync.Program:
     if not all(isinstance(a, str) for a in (*args, *env)) or not isinstance(msg.cwd, str):
         raise ConfigError("deferred init: args, env and cwd must be strings")
     return sync.Program(args=args, env=env, cwd=msg.cwd)
-
-
-def _install_extra_and_close_rest_but(fds: FdSet, keep: int) -> None:
-    """:meth:`FdSet.install_extra_and_close_rest`, keeping the (close-on-exec) channel."""
-    for i, fd in enumerate(fds.extra):
-        os.dup2(fd, 3 + i, inheritable=True)
-    low = 3 + len(fds.extra)
-    if keep >= low:
-        os.closerange(low, keep)
-        os.closerange(keep + 1, 1 << 20)
-    else:
-        os.closerange(low, 1 << 20)
 
 
 def _report(channel: socket.socket, e: BaseException) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import signal
 import stat
 import struct
 import termios
@@ -84,9 +86,13 @@ def finalize_process(
     """
     caps = capability_sets(process.capabilities or config.capabilities)
     user = lookup_user(process.user, process.additional_groups)
+    # runc's order: the cwd as root first (a directory the container's user cannot reach
+    # but root can still works); only a permission error is retried as the user.
+    cwd_done = _chdir_as_root(process.cwd)
     if caps is not None:
         caps.apply_bounding(syscalls)
     set_keep_caps(syscalls, True)
+    fix_stdio_ownership(user.uid)
     if not _setgroups_denied():
         os.setgroups(list(user.sgids))
     os.setresgid(user.gid, user.gid, user.gid)
@@ -94,7 +100,10 @@ def finalize_process(
     set_keep_caps(syscalls, False)
     if caps is not None:
         caps.apply(syscalls)
-    _chdir(process.cwd)
+    if cwd_done:
+        _check_cwd_inside()
+    else:
+        enter_cwd(process.cwd)
     env = process_env(process, user.home)
     if not process.args:
         raise ConfigError("process.args must not be empty", field="process.args", value=[])
@@ -110,18 +119,92 @@ def _setgroups_denied() -> bool:
         return False
 
 
-def _chdir(cwd: str) -> None:
+def _chdir_as_root(cwd: str) -> bool:
+    """Try the cwd before dropping privileges; False means "try again as the user"."""
+    try:
+        os.chdir(cwd or "/")
+    except PermissionError:
+        return False
+    except OSError as e:
+        raise SyscallError(
+            e.errno, f"chdir to cwd ({cwd!r}) set in config.json failed: {os_reason(e)}"
+        ) from None
+    return True
+
+
+def enter_cwd(cwd: str) -> None:
+    """chdir to ``cwd``, refusing one outside the container (CVE-2024-21626)."""
     try:
         os.chdir(cwd or "/")
     except OSError as e:
         raise SyscallError(
             e.errno, f"chdir to cwd ({cwd!r}) set in config.json failed: {os_reason(e)}"
         ) from None
+    _check_cwd_inside()
+
+
+def _check_cwd_inside() -> None:
     # A cwd outside the container's root (a leaked host fd, CVE-2024-21626) shows up as
     # "(unreachable)/..." in getcwd(); never exec with it.
     here = os.getcwd()
     if not here.startswith("/"):
         raise SyscallError(1, f"current working directory is outside of the container: {here}")
+
+
+def fix_stdio_ownership(uid: int) -> None:
+    """Give the container's user its terminal and stdio pipes (runc's fixStdioPermissions).
+
+    A program reopening ``/dev/stdout`` or its tty (``/proc/self/fd/1``) is checked against
+    the inode's owner: a pty or pipe the runtime made as root would refuse a non-root user.
+    Unlike runc, a caller's regular file (``pyrunc run > out.log``) is never chowned: it is
+    not the container's. Refusals (an unmapped owner, a read-only /dev) are ignored, as
+    runc ignores them.
+    """
+    try:
+        null = os.stat("/dev/null").st_rdev
+    except OSError:
+        null = -1
+    for fd in (0, 1, 2):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            continue
+        if st.st_uid == uid or (stat.S_ISCHR(st.st_mode) and st.st_rdev == null):
+            continue
+        if not (
+            stat.S_ISFIFO(st.st_mode)
+            or stat.S_ISSOCK(st.st_mode)
+            or (stat.S_ISCHR(st.st_mode) and os.isatty(fd))
+        ):
+            continue
+        try:
+            os.fchown(fd, uid, -1)
+        except OSError as e:
+            if e.errno not in (errno.EINVAL, errno.EPERM, errno.EROFS):
+                raise SyscallError(e.errno, f"fchown fd {fd}: {os_reason(e)}") from None
+
+
+def reset_signals() -> None:
+    """Default dispositions and an empty blocked mask, as a program expects to start with.
+
+    The init is a clone of a Python interpreter, which ignores SIGPIPE and SIGXFSZ (and an
+    ignored signal stays ignored across ``execve``): ``yes | head`` would then loop on EPIPE
+    and a file-size limit would not kill.
+    """
+    for sig in range(1, signal.NSIG):
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError, RuntimeError):
+            pass  # numbers the C library reserves for itself
+    signal.pthread_sigmask(signal.SIG_SETMASK, ())
+
+
+def execve_program(path: str, argv: list[str], env: dict[str, str]) -> None:
+    """The last step of every init: default signal handling, then ``execve``."""
+    reset_signals()
+    os.execve(path, argv, env)
 
 
 def set_no_new_privs(syscalls: Syscalls) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 from libcontainer import apparmor, selinux
+from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import (
     finalize_process,
     set_no_new_privs,
@@ -16,7 +17,13 @@ from libcontainer.system import Syscalls
 
 
 def drop_privileges(
-    sock: socket.socket, payload: InitPayload, syscalls: Syscalls, *, label: str, profile: str
+    sock: socket.socket,
+    payload: InitPayload,
+    syscalls: Syscalls,
+    fds: FdSet,
+    *,
+    label: str,
+    profile: str,
 ) -> tuple[str, list[str], dict[str, str]]:
     """Exec label, seccomp, user/caps/cwd, AppArmor, no_new_privs; returns what to execve.
 
@@ -25,6 +32,7 @@ def drop_privileges(
     asked for before no_new_privs, which forbids profile transitions.
     """
     config, process = payload.config, payload.process
+    fds.close_strays()  # while close_range is still allowed: the filter may forbid it
     no_new_privs = (
         process.no_new_privileges
         if process.no_new_privileges is not None

@@ -9,6 +9,7 @@ from libcontainer import selinux, sync
 from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import (
     attach_terminal,
+    execve_program,
     lsm_labels,
 )
 from libcontainer.init.payload import InitPayload
@@ -37,7 +38,7 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
         fds.install_stdio((slave, slave, slave))
         attach_terminal(slave, process.console_size)
         os.close(slave)
-    path, argv, env = drop_privileges(sock, payload, syscalls, label=label, profile=profile)
+    path, argv, env = drop_privileges(sock, payload, syscalls, fds, label=label, profile=profile)
     sock.close()
-    fds.install_extra_and_close_rest()
-    os.execve(path, argv, env)
+    fds.install_extra()
+    execve_program(path, argv, env)

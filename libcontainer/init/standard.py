@@ -12,6 +12,7 @@ from libcontainer.init import deferred
 from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import (
     attach_terminal,
+    execve_program,
     lsm_labels,
     set_parent_death_signal,
 )
@@ -76,15 +77,15 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
 
     sync.send(sock, sync.Ready())
     sync.expect(sock, sync.Go, what="waiting for the state to be recorded")
-    path, argv, env = drop_privileges(sock, payload, syscalls, label=label, profile=profile)
+    path, argv, env = drop_privileges(sock, payload, syscalls, fds, label=label, profile=profile)
     # Closing the channel tells the parent that creation succeeded.
     sock.close()
     _wait_for_start(fds)
     _container_hooks(config, payload.container_id, "startContainer", "created")
     if process.deferred:  # the program comes now, on its own channel (init/deferred.py)
         deferred.exec_program(fds, process, env)
-    fds.install_extra_and_close_rest()
-    os.execve(path, argv, env)
+    fds.install_extra()
+    execve_program(path, argv, env)
 
 
 def _setup_console(
