@@ -167,6 +167,7 @@ class Container:
             )
         if process.pid is not None:
             raise InvalidStateError(f"{process!r} has already been started")
+        process._check()
         if process.init:
             with self._handle.lock:
                 self._handle.refresh()

@@ -34,6 +34,7 @@ __all__ = [
     "StateFileError",
     "SyscallError",
     "os_reason",
+    "shown",
 ]
 
 
@@ -59,7 +60,7 @@ class ConfigError(LibcontainerError, ValueError):
         if field:
             text = f"{field}: {text}"
         if self.has_value:
-            text = f"{text} (got {value!r})"
+            text = f"{text} (got {shown(value)})"
         super().__init__(text)
 
 
@@ -129,6 +130,23 @@ class NotADeviceError(LibcontainerError, ValueError):
 
 class SyscallError(LibcontainerError, OSError):
     """A system call failed; ``errno`` and ``strerror`` are set as for :class:`OSError`."""
+
+
+#: Longest representation of a bad value an error message repeats.
+MAX_SHOWN = 200
+
+
+def shown(value: object, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)``, bounded: an error message must stay readable whatever it quotes
+    (a 5,000-digit number, a megabyte of environment)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"<an integer of about {digits} digits>"
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding such an integer
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def os_reason(e: OSError) -> str:

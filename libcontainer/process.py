@@ -11,6 +11,7 @@ on, signal, or report another process.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import math
 import os
 import select
@@ -134,6 +135,43 @@ class Process(Communicator):
         return f"<Process args={self.args!r} pid={self.pid} returncode={self.returncode}>"
 
     # -- used by the container while starting ----------------------------------------------
+
+    def _check(self) -> None:
+        """Refuse, naming the field, what the kernel would cut short or could not find: NUL
+        bytes in strings, args that are not strings, fds that are not open (ConfigError)."""
+        from libcontainer.configs.validation.strings import check_no_nul
+        from libcontainer.errors import ConfigError
+
+        if not self.args or not all(isinstance(a, str) for a in self.args):
+            raise ConfigError(
+                "must be a non-empty list of strings", field="process.args", value=self.args
+            )
+        if not all(isinstance(e, str) for e in self.env):
+            raise ConfigError("must be a list of strings", field="process.env", value=self.env)
+        for name in (
+            "args",
+            "env",
+            "cwd",
+            "user",
+            "additional_groups",
+            "console_socket",
+            "apparmor_profile",
+            "label",
+        ):
+            check_no_nul(getattr(self, name), f"process.{name}")
+        fds = [(f"process.pass_fds[{i}]", fd) for i, fd in enumerate(self.pass_fds)]
+        fds += [
+            (f"process.{name}", arg)
+            for name, arg in zip(("stdin", "stdout", "stderr"), self._stdio_args, strict=True)
+            if isinstance(arg, int) and arg >= 0
+        ]
+        for field, fd in fds:
+            try:
+                fcntl.fcntl(fd, fcntl.F_GETFD)
+            except (OSError, TypeError, ValueError):
+                raise ConfigError(
+                    f"fd {fd!r} is not an open file descriptor of this process", field=field
+                ) from None
 
     def _spec(self) -> ProcessSpec:
         """The pickleable description the init receives."""

@@ -145,7 +145,7 @@ def spawn(
         payload = InitPayload(
             kind="standard" if kind == "standard" else "setns",
             container_id=ctx.container_id,
-            config=config,
+            config=_for_the_init(config),
             process=process._spec(),
             fds=layout,
             bundle=ctx.bundle,
@@ -167,6 +167,22 @@ def spawn(
         raise ProcessStartError(result.error or "container process was not created")
     process._attach(result.pid)
     return ours
+
+
+def _for_the_init(config: Config) -> Config:
+    """The config the container process receives: without the hooks the runtime runs itself.
+
+    The payload is pickled to the spawner helper; a Python-function hook (a lambda) cannot
+    be, and it has no business in the container anyway: prestart, createRuntime, poststart
+    and poststop run here, in the caller.
+    """
+    h = config.hooks
+    if not (h.prestart or h.create_runtime or h.poststart or h.poststop):
+        return config
+    import attrs
+
+    parent_side = {"prestart": (), "create_runtime": (), "poststart": (), "poststop": ()}
+    return attrs.evolve(config, hooks=attrs.evolve(h, **parent_side))
 
 
 def needs_cgroups_first(config: Config) -> bool:

@@ -10,12 +10,13 @@ whose ``field`` names the offending attribute (``mounts[2].destination``) and wh
 from __future__ import annotations
 
 from ..config import Config
-from . import checks, namespaces, network
+from . import checks, namespaces, network, strings
 from .host import HostFeatures
 
 __all__ = ["HostFeatures", "validate"]
 
 _CHECKS = (
+    strings.no_nul_bytes,
     checks.cgroups,
     checks.rootfs,
     network.network,
@@ -29,6 +30,7 @@ _CHECKS = (
     checks.devices,
     checks.seccomp,
     checks.process,
+    checks.hooks,
 )
 
 

@@ -305,3 +305,31 @@ def process(config: Config, host: HostFeatures) -> None:
         raise ConfigError(
             "not a signal number", field="parent_death_signal", value=config.parent_death_signal
         )
+
+
+def hooks(config: Config, host: HostFeatures) -> None:
+    """Hook commands with a usable timeout; Python-function hooks only where the runtime
+    runs hooks (the hooks of the container's own namespaces run inside it, as commands)."""
+    from ..hooks import FuncHook, HookName
+
+    for kind in HookName:
+        attr = kind.name.lower()
+        for i, hook in enumerate(config.hooks.get(kind)):
+            field = f"hooks.{attr}[{i}]"
+            if isinstance(hook, FuncHook):
+                if kind in (HookName.CREATE_CONTAINER, HookName.START_CONTAINER):
+                    raise ConfigError(
+                        "runs inside the container's namespaces, where only a command can "
+                        "run: give a Command hook",
+                        field=field,
+                        value=hook,
+                    )
+                continue
+            if not hook.path:
+                raise ConfigError("a hook needs a path", field=f"{field}.path")
+            if hook.timeout is not None and not hook.timeout > 0:
+                raise ConfigError(
+                    "must be greater than zero (the OCI runtime spec requires it)",
+                    field=f"{field}.timeout",
+                    value=hook.timeout,
+                )
