@@ -67,7 +67,14 @@ def cgroup_v1_binds(m: Mount, mounts: list[MountInfo], own: Mapping[str, str]) -
     """
     binds: list[Mount] = []
     seen: set[str] = set()
+    # A later mount on the same mount point hides the earlier one (a runtime whose
+    # hierarchies are bind mounts of a subtree, as in a container): only the visible one
+    # says where our cgroup is.
+    visible: dict[str, MountInfo] = {}
     for mi in mounts:
+        visible.pop(mi.mountpoint, None)
+        visible[mi.mountpoint] = mi
+    for mi in visible.values():
         if mi.fstype != "cgroup":
             continue
         subsystems = [o for o in mi.super_options.split(",") if o in own]
