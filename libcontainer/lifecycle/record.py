@@ -42,7 +42,8 @@ class _Fields:
 
     def fail(self, message: str, key: str | None = None) -> NoReturn:
         field = f"{self.where}.{key}" if key and self.where else (key or self.where)
-        raise StateFileError(f"{self.source}: {field}: {message}" if field else message)
+        where = f"{field}: " if field else ""
+        raise StateFileError(f"{self.source}: {where}{message}")
 
     def string(self, key: str, default: str = "") -> str:
         value = self.data.get(key, default)
