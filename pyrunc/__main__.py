@@ -83,7 +83,7 @@ def run(argv: Sequence[str]) -> int:
         logger.error(f"No help topic for '{rest[0]}'")
         return 3
     try:
-        opts, args, _given = parse_flags(cmd.flags + _HELP, rest[1:])
+        opts, args, _given = parse_flags(cmd.flags + _HELP, rest[1:], reorder=cmd.reorder)
     except UsageError as e:
         sys.stdout.write("Incorrect Usage: " + str(e) + "\n\n" + cmd.help_text())
         logger.fatal(str(e))
