@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from libcontainer import eventlog, network
+from libcontainer.cgroups.subcgroups import join_sub_cgroups
 from libcontainer.configs import Config, NamespaceType
 from libcontainer.errors import (
     ConfigError,
@@ -355,6 +356,7 @@ class Container:
                 launch.write_oom_score_adj(pid, self.config.oom_score_adj)
                 if self._manager is not None:
                     self._manager.apply(pid)
+                join_sub_cgroups(self._manager, pid, process.sub_cgroup_paths)
                 launch.set_rlimits(pid, process.rlimits or self.config.rlimits)
             except BaseException:
                 sock.close()

@@ -290,8 +290,9 @@ class FsManager:
             if not os.path.isdir(directory):
                 if not sub:
                     continue
+                hierarchy = name or "unified (cgroup v2)"
                 raise CgroupError(
-                    f"sub-cgroup {sub!r} does not exist in the {name} hierarchy "
+                    f"sub-cgroup {sub!r} does not exist in the {hierarchy} hierarchy "
                     f"({directory}); create it inside the container first"
                 )
             utils.write_cgroup_proc(directory, pid)
