@@ -76,8 +76,10 @@ class Pair:
     default cgroup paths, ``/<id>``).
     """
 
-    def __init__(self, rootfs: Path) -> None:
+    def __init__(self, rootfs: Path, wrap: tuple[str, ...] = ()) -> None:
         assert RUNC is not None
+        self.wrap = wrap
+        """A command line every command runs under (see :data:`AS_UNIFIED_HOST`)."""
         self.binaries = {"runc": RUNC, "pyrunc": pyrunc_binary()}
         self.base = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "vs-runc-"))
         self.roots = {rt: self.base / f"{rt}-root" for rt in RUNTIMES}
@@ -112,6 +114,7 @@ class Pair:
     def argv(self, rt: str, args: tuple[str, ...]) -> list[str]:
         """The command line of ``args`` under ``rt``."""
         return [
+            *self.wrap,
             self.binaries[rt],
             "--root",
             str(self.roots[rt]),
@@ -162,7 +165,15 @@ class Pair:
         for rt in RUNTIMES:
             for cid in sorted(self.made[rt]):
                 subprocess.run(
-                    [self.binaries[rt], "--root", str(self.roots[rt]), "delete", "-f", cid],
+                    [
+                        *self.wrap,
+                        self.binaries[rt],
+                        "--root",
+                        str(self.roots[rt]),
+                        "delete",
+                        "-f",
+                        cid,
+                    ],
                     capture_output=True,
                     timeout=60,
                 )
@@ -191,6 +202,19 @@ def _sleeping(pair: Pair, edit: Callable[[dict[str, Any]], None] | None = None) 
 
 def _hybrid() -> bool:
     return HostCgroups.load().mode is CgroupMode.HYBRID
+
+
+#: Run a command as on a cgroup v2 (unified) host: in a mount namespace of its own, with
+#: a hybrid host's cgroup2 hierarchy mounted over /sys/fs/cgroup. Both runtimes then use
+#: their v2 drivers; the cgroups they make are the host's, under /sys/fs/cgroup/unified.
+AS_UNIFIED_HOST = (
+    "unshare",
+    "--mount",
+    "sh",
+    "-c",
+    'mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && exec "$@"',
+    "--",
+)
 
 
 def _own_lines(text: str, pair: Pair, rt: str) -> list[str]:
@@ -247,6 +271,8 @@ def test_checkpoint_parses_every_runc_flag(pair: Pair) -> None:
 
 
 def test_exec_cgroup_joins_sub_cgroups(pair: Pair) -> None:
+    if HostCgroups.load().mode is CgroupMode.UNIFIED:
+        pytest.skip("a unified host has no v1 hierarchies (see the v2 test below)")
     _sleeping(pair)
     for rt in RUNTIMES:
         for key, path in pair.state_json(rt)["cgroup_paths"].items():
@@ -284,6 +310,42 @@ def test_exec_cgroup_joins_sub_cgroups(pair: Pair) -> None:
         refused = pair.both("exec", "--cgroup", value, "{id}", "true")
         assert refused.rcs() == (255, 255), (value, refused.runc.text, refused.pyrunc.text)
         assert refused.all_contain(words), (value, refused.runc.text, refused.pyrunc.text)
+
+
+def test_exec_cgroup_on_cgroup_v2(busybox_rootfs: Path) -> None:
+    if RUNC is None:
+        pytest.skip("runc is not installed: nothing to compare with (apt-get install runc)")
+    mode = HostCgroups.load().mode
+    if mode is CgroupMode.LEGACY:
+        pytest.skip("a legacy cgroup host has no cgroup v2 hierarchy")
+    if mode is CgroupMode.HYBRID and shutil.which("unshare") is None:
+        pytest.skip("util-linux's unshare is needed to show a hybrid host as a unified one")
+    pair = Pair(busybox_rootfs, AS_UNIFIED_HOST if mode is CgroupMode.HYBRID else ())
+    try:
+        _sleeping(pair)
+        for rt in RUNTIMES:
+            (cgroup,) = pair.state_json(rt)["cgroup_paths"].values()  # v2: one, keyed ""
+            os.mkdir(
+                Path(
+                    cgroup.replace("/sys/fs/cgroup/", "/sys/fs/cgroup/unified/", 1)
+                    if mode is CgroupMode.HYBRID
+                    else cgroup,
+                    "sub",
+                )
+            )
+        joined = pair.both("exec", "--cgroup", "sub", "{id}", "cat", "/proc/self/cgroup")
+        assert joined.rcs() == (0, 0), (joined.runc.text, joined.pyrunc.text)
+        lines = [
+            r.out.splitlines()[-1].replace(pair.cid(rt), "ID")
+            for rt, r in zip(RUNTIMES, joined, strict=True)
+        ]
+        assert lines == ["0::/ID/sub", "0::/ID/sub"]
+        # One hierarchy: no per-controller paths.
+        refused = pair.both("exec", "--cgroup", "memory:sub", "{id}", "true")
+        assert refused.rcs() == (255, 255)
+        assert refused.all_contain("unknown controller memory in SubCgroupPaths")
+    finally:
+        pair.cleanup()
 
 
 def test_relative_pid_file_is_the_callers(pair: Pair, tmp_path: Path) -> None:
