@@ -11,7 +11,10 @@ log through a pipe the parent reads. Engines collect those lines (containerd's s
   lines into the container process's channel to the parent (:mod:`libcontainer.sync`);
 - stage-1 is C: given that channel's fd, it writes the same messages itself
   (``nsenter.h``);
-- the init (stage-2) sends them on the channel it already talks to the parent over.
+- the init (stage-2) sends them on the channel it already talks to the parent over, and so
+  the records of the :mod:`logging` loggers under ``libcontainer`` it logs to (where
+  ``logging`` is loaded already: nothing may be imported there), until that channel is
+  closed; after that, records go where they went before.
 
 The parent logs them, as they arrive, on the ``libcontainer.stages`` logger at their level,
 with ``stage=True`` in the record (handlers show them without a caller, as runc does for
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from libcontainer import sync
@@ -51,7 +55,7 @@ __all__ = [
 #: The logger the parent logs the stages' lines on.
 LOGGER = "libcontainer.stages"
 _DEBUG = 10
-_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 
 
 def parent_level() -> int:
@@ -142,14 +146,40 @@ def stage0_end(
 
 
 def stage2_begin(payload: InitPayload, sock: socket.socket) -> None:
-    """In the container process, first thing: runc's last nsexec lines and its init's
-    first."""
+    """In the container process, first thing: its log records go to the parent; with
+    debug on, runc's last nsexec lines and its init's first."""
+    _records_to_parent(payload, sock)
     if not _on(payload):
         return
     fd = sock.fileno()
     _send_fd(fd, "nsexec-2", "~> nsexec stage-2")
     _send_fd(fd, "nsexec-2", "<= nsexec container setup")
     init_line(payload, sock, "child process in init()")
+
+
+def _records_to_parent(payload: InitPayload, sock: socket.socket) -> None:
+    """Send the ``libcontainer`` loggers' records (at the parent's level) over ``sock``;
+    once it is closed, hand them to the handlers there were before."""
+    logging = sys.modules.get("logging")
+    if logging is None:
+        return  # nobody logs here, and importing it now is not allowed
+    root = logging.getLogger("libcontainer")
+    before = list(root.handlers)
+
+    class _ToParent(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                text = record.getMessage()
+                sync.send(sock, sync.Log(level=record.levelname.lower(), msg=text))
+            except OSError:  # the channel is closed: the start is over
+                for handler in before:
+                    handler.handle(record)
+            except Exception:
+                self.handleError(record)
+
+    root.handlers = [_ToParent()]
+    root.setLevel(payload.log_level)
+    root.propagate = False
 
 
 def init_line(payload: InitPayload, sock: socket.socket, text: str) -> None:

@@ -304,3 +304,32 @@ def test_version_text_has_runcs_keys() -> None:
         "python",
         "libseccomp",
     ]
+
+
+def test_the_inits_log_records_go_to_the_parent_until_the_channel_closes(
+    channel: tuple[socket.socket, socket.socket], tmp_path: Path, stage_records: _Records
+) -> None:
+    parent, child = channel
+    after = tmp_path / "after-close"
+    pid = os.fork()
+    if pid == 0:  # the container process (here: a fork, so this test's loggers stay as they are)
+        code = 1
+        try:
+            parent.close()
+            target = logging.getLogger("libcontainer")
+            target.handlers = [logging.FileHandler(after)]
+            stagelog.stage2_begin(_Payload(30), child)  # type: ignore[arg-type]
+            logging.getLogger("libcontainer.rootfs").debug("below the parent's level")
+            logging.getLogger("libcontainer.rootfs").warning("mount %s refused", "/x")
+            child.close()
+            logging.getLogger("libcontainer.rootfs").warning("after the channel closed")
+            code = 0
+        finally:
+            os._exit(code)
+    child.close()
+    while sync.recv(parent)[0] is not None:
+        pass
+    assert os.waitpid(pid, 0)[1] == 0
+    assert stage_records.messages == ["mount /x refused"]
+    assert stage_records.records[0].levelname == "WARNING"
+    assert after.read_text() == "after the channel closed\n"
