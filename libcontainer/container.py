@@ -489,6 +489,8 @@ class Container:
         finally:
             if not self._store.exists(self.id):  # gone, even if some step failed
                 self._destroyed = True
+                if init is not None and init.pid is not None:
+                    init.poll()  # an init that had exited before (not waited for above)
                 self._init = None
         eventlog.done("destroy", self.id, since)
 
