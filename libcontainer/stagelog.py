@@ -160,9 +160,10 @@ def stage2_begin(payload: InitPayload, sock: socket.socket) -> None:
 def _records_to_parent(payload: InitPayload, sock: socket.socket) -> None:
     """Send the ``libcontainer`` loggers' records (at the parent's level) over ``sock``;
     once it is closed, hand them to the handlers there were before."""
-    logging = sys.modules.get("logging")
-    if logging is None:
+    if "logging" not in sys.modules:
         return  # nobody logs here, and importing it now is not allowed
+    import logging  # (already loaded: sys.modules answers, the import blocker is not asked)
+
     root = logging.getLogger("libcontainer")
     before = list(root.handlers)
 
