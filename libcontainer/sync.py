@@ -19,10 +19,11 @@ The standard init's conversation, in runc's terms::
       SeccompDone  ------------->
                    <-------------  (channel closed: success; the init waits on exec.fifo)
     any time:      <-------------  Error(message)
-    any time:      <-------------  Log(level, msg)    (only when debug logging is on)
+    any time:      <-------------  Log(level, msg)
 
 ``Log`` messages carry the debug lines of every stage (the spawner's stage-0, the C stage-1,
-the init) to the parent, which logs them as they are received (see
+the init; only when debug logging is on) and the init's log records (at the parent's
+level) to the parent, which logs them as they are received (see
 :mod:`libcontainer.stagelog`); :func:`recv` hands them over and reads on, so the rest of
 the conversation never sees them.
 """
@@ -121,7 +122,7 @@ class Program(Message):
 
 @dataclasses.dataclass(frozen=True)
 class Log(Message):
-    """Any stage -> parent: one debug line (runc's log pipe); never answered."""
+    """Any stage -> parent: one log line (runc's log pipe); never answered."""
 
     kind: ClassVar[str] = "log"
     level: str = "debug"
