@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from libcontainer import eventlog, network
+from libcontainer.cgroups.subcgroups import join_sub_cgroups
 from libcontainer.configs import Config, NamespaceType
 from libcontainer.errors import (
     ConfigError,
@@ -356,6 +357,7 @@ class Container:
                 launch.write_oom_score_adj(pid, self.config.oom_score_adj)
                 if self._manager is not None:
                     self._manager.apply(pid)
+                join_sub_cgroups(self._manager, pid, process.sub_cgroup_paths)
                 launch.set_rlimits(pid, process.rlimits or self.config.rlimits)
             except BaseException:
                 sock.close()
@@ -488,6 +490,8 @@ class Container:
         finally:
             if not self._store.exists(self.id):  # gone, even if some step failed
                 self._destroyed = True
+                if init is not None and init.pid is not None:
+                    init.poll()  # an init that had exited before (not waited for above)
                 self._init = None
         eventlog.done("destroy", self.id, since)
 

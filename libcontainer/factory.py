@@ -58,6 +58,7 @@ class Factory:
         ContainerExistsError (exactly one of two concurrent creates of the same id wins).
         """
         from libcontainer.cgroups import new_manager
+        from libcontainer.cgroups.precheck import check_before_create
 
         since = eventlog.started()
         validate_id(container_id)
@@ -76,6 +77,7 @@ class Factory:
         if config.cgroups is not None:
             manager = new_manager(config.cgroups, owner=owner)
             _refuse_hierarchy_roots(config.cgroups, manager.get_paths())
+            check_before_create(manager)
         state = State(
             id=container_id,
             created=configs.Timestamp.now(),

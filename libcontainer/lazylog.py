@@ -10,8 +10,19 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Callable
 
-__all__ = ["LazyLogger", "lazy_logger"]
+__all__ = ["LazyLogger", "lazy_logger", "on_first_use"]
+
+_first_use: list[Callable[[], None]] = []
+
+
+def on_first_use(hook: Callable[[], None]) -> None:
+    """Call ``hook`` (once) just before a lazy logger first touches :mod:`logging`, so that
+    an application that does not import it up front can still set up its handlers in time
+    (the command line's ``delete`` warns, rarely)."""
+    if hook not in _first_use:
+        _first_use.append(hook)
 
 
 class LazyLogger:
@@ -27,6 +38,8 @@ class LazyLogger:
         if self._logger is None:
             import logging
 
+            while _first_use:
+                _first_use.pop(0)()
             self._logger = logging.getLogger(self.name)
         return self._logger
 

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from libcontainer.communicate import Communicator
@@ -74,6 +74,11 @@ class Process(Communicator):
     ``init``
         ``True``: this is the container's first process (``Container.start``/``run``).
         ``False``: it is exec'd into a running container (runc exec).
+    ``sub_cgroup_paths``
+        For an exec'd process: existing sub-cgroups of the container's cgroups to run it in
+        (runc's ``SubCgroupPaths``, ``exec --cgroup``): ``{"": "sub"}`` for every
+        hierarchy, ``{"memory": "a", "pids": "b"}`` per controller (the others stay the
+        container's own). See :func:`libcontainer.cgroups.subcgroups.join_sub_cgroups`.
     """
 
     def __init__(
@@ -97,6 +102,7 @@ class Process(Communicator):
         apparmor_profile: str | None = None,
         label: str | None = None,
         init: bool = True,
+        sub_cgroup_paths: Mapping[str, str] | None = None,
     ) -> None:
         self.args = list(args)
         self.env = list(env) if env is not None else list(DEFAULT_ENV)
@@ -113,6 +119,7 @@ class Process(Communicator):
         self.apparmor_profile = apparmor_profile
         self.label = label
         self.init = init
+        self.sub_cgroup_paths = dict(sub_cgroup_paths or {})
         self._stdio_args: tuple[StdioArg, StdioArg, StdioArg] = (stdin, stdout, stderr)
         self.stdin: IO[bytes] | None = None
         self.stdout: IO[bytes] | None = None

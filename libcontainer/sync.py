@@ -19,6 +19,13 @@ The standard init's conversation, in runc's terms::
       SeccompDone  ------------->
                    <-------------  (channel closed: success; the init waits on exec.fifo)
     any time:      <-------------  Error(message)
+    any time:      <-------------  Log(level, msg)
+
+``Log`` messages carry the debug lines of every stage (the spawner's stage-0, the C stage-1,
+the init; only when debug logging is on) and the init's log records (at the parent's
+level) to the parent, which logs them as they are received (see
+:mod:`libcontainer.stagelog`); :func:`recv` hands them over and reads on, so the rest of
+the conversation never sees them.
 """
 
 from __future__ import annotations
@@ -114,6 +121,15 @@ class Program(Message):
 
 
 @dataclasses.dataclass(frozen=True)
+class Log(Message):
+    """Any stage -> parent: one log line (runc's log pipe); never answered."""
+
+    kind: ClassVar[str] = "log"
+    level: str = "debug"
+    msg: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class Error(Message):
     """Init -> parent: setup failed; ``message`` says what and where."""
 
@@ -133,6 +149,7 @@ _KINDS: dict[str, type[Message]] = {
         SeccompDone,
         Ready,
         Program,
+        Log,
         Error,
     )
 }
@@ -150,7 +167,20 @@ def send(sock: socket.socket, msg: Message, fds: list[int] | None = None) -> Non
 
 
 def recv(sock: socket.socket, *, max_fds: int = 4) -> tuple[Message | None, list[int]]:
-    """Receive one message; ``(None, [])`` means the other side closed the channel."""
+    """Receive one message; ``(None, [])`` means the other side closed the channel.
+
+    :class:`Log` messages in between are passed to :func:`libcontainer.stagelog.forward`.
+    """
+    while True:
+        msg, fds = _recv_one(sock, max_fds)
+        if not isinstance(msg, Log):
+            return msg, fds
+        from libcontainer import stagelog
+
+        stagelog.forward(msg)
+
+
+def _recv_one(sock: socket.socket, max_fds: int) -> tuple[Message | None, list[int]]:
     fds = array.array("i")
     data, ancdata, _flags, _addr = sock.recvmsg(
         MAX_DATAGRAM, socket.CMSG_SPACE(max_fds * fds.itemsize)

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +54,53 @@ static void send_msg(int fd, int type, int value, const char *text)
     do {
         n = send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
+}
+
+/*
+ * A debug line of stage-1 for the parent (see nsenter.h): printf-style, short lines; what
+ * does not fit is cut. Errors are ignored, as a debug line must never fail the start.
+ */
+static void __attribute__((format(printf, 2, 3))) log_debug(const struct nsenter_config *c,
+                                                              const char *fmt, ...)
+{
+    char text[256], msg[600];
+    size_t n = 0;
+    va_list ap;
+
+    if (c->log_fd < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    n = (size_t)snprintf(msg, sizeof(msg), "{\"kind\":\"log\",\"level\":\"debug\","
+                                          "\"msg\":\"nsexec-1[%d]: ", (int)getpid());
+    for (const char *p = text; *p && n < sizeof(msg) - 8; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"' || ch == '\\') {
+            msg[n++] = '\\';
+            msg[n++] = (char)ch;
+        } else if (ch >= 0x20) {
+            msg[n++] = (char)ch;
+        }
+    }
+    memcpy(msg + n, "\"}", 2);
+    n += 2;
+    while (send(c->log_fd, msg, n, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+static const char *ns_name(int type)
+{
+    switch (type) {
+    case CLONE_NEWIPC: return "ipc";
+    case CLONE_NEWUTS: return "uts";
+    case CLONE_NEWNET: return "net";
+    case CLONE_NEWPID: return "pid";
+    case CLONE_NEWNS: return "mnt";
+    case CLONE_NEWUSER: return "user";
+    case CLONE_NEWCGROUP: return "cgroup";
+    default: return "unknown";
+    }
 }
 
 /* Stage-1 failure: tell stage-0 what failed and with which errno, then die. */
@@ -95,17 +143,24 @@ static void join_namespaces(const struct nsenter_config *c)
             user = i;
             continue;
         }
+        log_debug(c, "setns(%#x) into %s namespace", c->join_types[i], ns_name(c->join_types[i]));
         if (setns(c->join_fds[i], c->join_types[i]) < 0) {
             if (errno != EPERM)
                 bail(c->sync_fd, "setns");
             retry[nretry++] = i;
         }
     }
-    if (user >= 0 && setns(c->join_fds[user], CLONE_NEWUSER) < 0)
-        bail(c->sync_fd, "setns user namespace");
-    for (int i = 0; i < nretry; i++)
+    if (user >= 0) {
+        log_debug(c, "setns(%#x) into user namespace", CLONE_NEWUSER);
+        if (setns(c->join_fds[user], CLONE_NEWUSER) < 0)
+            bail(c->sync_fd, "setns user namespace");
+    }
+    for (int i = 0; i < nretry; i++) {
+        log_debug(c, "setns(%#x) into %s namespace (after the user namespace)",
+                  c->join_types[retry[i]], ns_name(c->join_types[retry[i]]));
         if (setns(c->join_fds[retry[i]], c->join_types[retry[i]]) < 0)
             bail(c->sync_fd, "setns");
+    }
     for (int i = 0; i < c->join_count && i < 8; i++)
         close(c->join_fds[i]);
 }
@@ -122,14 +177,17 @@ static void stage1(const struct nsenter_config *c)
      * (CVE-2016-9962, CVE-2019-5736) while we hold host resources. execve() of the
      * user's program resets this.
      */
+    log_debug(c, "~> nsexec stage-1");
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         bail(fd, "prctl(PR_SET_DUMPABLE)");
 
     join_namespaces(c);
 
     if (c->clone_flags & CLONE_NEWUSER) {
+        log_debug(c, "unshare user namespace");
         if (unshare(CLONE_NEWUSER) < 0)
             bail(fd, "unshare user namespace");
+        log_debug(c, "request stage-0 to map user namespace");
         send_msg(fd, NSENTER_MSG_USERMAP, (int)getpid(), NULL);
         if (wait_msg(fd, NSENTER_MSG_USERMAP_ACK) < 0)
             bail(fd, "waiting for uid/gid maps");
@@ -143,15 +201,19 @@ static void stage1(const struct nsenter_config *c)
         if (setresuid(0, 0, 0) < 0)
             bail(fd, "setresuid(0) in user namespace");
     }
+    log_debug(c, "unshare remaining namespaces (except cgroupns)");
     if (flags && unshare(flags) < 0)
         bail(fd, "unshare namespaces");
 
+    log_debug(c, "spawn stage-2");
     child = clone_parent();
     if (child < 0)
         bail(fd, "clone stage-2");
     if (child == 0)
         return;
+    log_debug(c, "request stage-0 to forward stage-2 pid (%d)", (int)child);
     send_msg(fd, NSENTER_MSG_CHILD, (int)child, NULL);
+    log_debug(c, "<~ nsexec stage-1");
     _exit(0);
 }
 

@@ -28,12 +28,17 @@ struct nsenter_config {
     int join_types[8];                /* CLONE_NEW* of each join fd (0: let the kernel check) */
     int join_count;
     int become_root;                  /* setresuid/gid(0) after the user-namespace handshake */
+    int log_fd;                       /* -1, or where stage-1 sends its debug lines (below) */
 };
 
 /*
  * Clone stage-1 as a sibling of the caller (CLONE_PARENT), which joins and unshares
  * namespaces, then clones stage-2 (again CLONE_PARENT, so the final process is a child of
  * our own parent, and PID 1 of a new PID namespace when one was unshared).
+ *
+ * With log_fd >= 0 stage-1 sends one datagram per step to it, the JSON of a libcontainer
+ * sync "log" message ({"kind":"log","level":"debug","msg":"nsexec-1[PID]: ..."}), as
+ * runc's nsexec writes its debug lines to its log pipe.
  *
  * Returns the pid of stage-1 in the caller (> 0), 0 in stage-2, -errno on failure.
  * Stage-1 never returns: it reports to sync_fd and exits.

@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pyrunc import SPEC_VERSION, __version__
 from pyrunc.commands import BY_NAME, COMMANDS, GLOBAL_FLAGS
 from pyrunc.context import Globals, error_message
 from pyrunc.flags import Command, Flag, UsageError, flag_synopsis, parse_flags
@@ -23,9 +22,10 @@ _HELP = (Flag(("help", "h"), help="show help"),)
 
 
 def version_text() -> str:
-    """What ``--version`` prints (podman shows it in ``podman info``)."""
-    py = ".".join(map(str, sys.version_info[:3]))
-    return f"pyrunc version {__version__}\nspec: {SPEC_VERSION}\npython: {py}\n"
+    """What ``--version`` prints (podman shows it in ``podman info``): see pyrunc.version."""
+    from pyrunc.version import version_text as text
+
+    return text()
 
 
 def help_text() -> str:
@@ -83,7 +83,7 @@ def run(argv: Sequence[str]) -> int:
         logger.error(f"No help topic for '{rest[0]}'")
         return 3
     try:
-        opts, args, _given = parse_flags(cmd.flags + _HELP, rest[1:])
+        opts, args, _given = parse_flags(cmd.flags + _HELP, rest[1:], reorder=cmd.reorder)
     except UsageError as e:
         sys.stdout.write("Incorrect Usage: " + str(e) + "\n\n" + cmd.help_text())
         logger.fatal(str(e))

@@ -13,7 +13,9 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from pyrunc import handles, library
-from pyrunc.context import CliError, Globals, error_message
+from pyrunc.context import CliError, Globals
+from pyrunc.failures import EXEC_FAILED_STATUS, describe
+from pyrunc.logs import logger
 from pyrunc.tty import exit_status, forward_signals, relay_pty
 
 if TYPE_CHECKING:
@@ -32,6 +34,41 @@ def check_terminal(detach: bool, terminal: bool, console_socket: str) -> None:
         raise CliError("cannot use console socket if runc will not detach or allocate tty")
 
 
+def relax_mount_destinations(spec: dict[str, Any]) -> None:
+    """runc 1.1 still takes a mount destination that is not absolute, as relative to the
+    container's root, with two warnings (``invalid configuration`` among them): so do we."""
+    for mount in spec.get("mounts") or ():
+        dest = mount.get("destination") if isinstance(mount, dict) else None
+        if not isinstance(dest, str) or not dest or dest.startswith("/"):
+            continue
+        logger.warning(
+            f"mount destination {dest} is not absolute. Support for non-absolute mount "
+            "destinations will be removed in a future release."
+        )
+        logger.log(
+            "warning",
+            "invalid configuration",
+            error=f"invalid mount {dest} ({mount.get('type') or 'bind'} from "
+            f"{mount.get('source') or 'none'}): mount destination not absolute",
+        )
+        mount["destination"] = "/" + dest
+
+
+def _read_spec(path: str) -> Any:
+    """The spec in ``path``, with runc's leniency for relative mount destinations."""
+    import specconv
+
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return specconv.parse_spec(raw)  # which says what is wrong with it
+    if isinstance(data, dict):
+        relax_mount_destinations(data)
+    return specconv.parse_spec(data)
+
+
 def _load_bundle(g: Globals, opts: dict[str, Any], cid: str) -> tuple[ProcessSpec, Any]:
     """Read ``config.json`` from the bundle (runc chdirs into it first) and convert it."""
     bundle = os.path.abspath(opts["bundle"] or os.getcwd())
@@ -43,7 +80,7 @@ def _load_bundle(g: Globals, opts: dict[str, Any], cid: str) -> tuple[ProcessSpe
         raise CliError("JSON specification file config.json not found")
     import specconv
 
-    spec = specconv.load_spec("config.json")
+    spec = _read_spec("config.json")
     ps = specconv.process_args(spec)
     config = specconv.create_config(
         spec,
@@ -63,6 +100,8 @@ def _create(
 ) -> tuple[Container, Process]:
     """Create the container and start its init, which then waits on exec.fifo."""
     handles.check_id(cid)
+    # Relative to where we were called from, not to the bundle we chdir into (as runc).
+    pid_file = os.path.abspath(opts["pid_file"]) if opts["pid_file"] else ""
     ps, config = _load_bundle(g, opts, cid)
     check_terminal(detach, ps.terminal, opts["console_socket"])
     container = library.factory(g).create(cid, config)
@@ -75,7 +114,7 @@ def _create(
         )
         container.start(proc)
         assert proc.pid is not None
-        library.write_pid_file(opts["pid_file"], proc.pid)
+        library.write_pid_file(pid_file, proc.pid)
     except BaseException:
         container.destroy()
         raise
@@ -87,7 +126,7 @@ def create(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     try:
         _create(g, opts, args[0], detach=True)
     except Exception as e:
-        raise CliError(f"pyrunc create failed: {error_message(e)}") from e
+        raise CliError(f"pyrunc create failed: {describe(e)}") from e
     return 0
 
 
@@ -98,7 +137,9 @@ def _attach(proc: Process) -> int:
         if proc.console is not None:
             relay_pty(proc.console)
         code = proc.wait()
-    return exit_status(code)
+    status = exit_status(code)
+    logger.debug("process exited", pid=proc.pid, status=status)
+    return status
 
 
 def run(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
@@ -112,7 +153,7 @@ def run(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
             container.destroy()
             raise
     except Exception as e:
-        raise CliError(f"pyrunc run failed: {error_message(e)}") from e
+        raise CliError(f"pyrunc run failed: {describe(e)}") from e
     if detach:
         return 0
     try:
@@ -177,29 +218,66 @@ def exec_process_spec(g: Globals, opts: dict[str, Any], args: list[str], bundle:
     return specconv.process_args(specconv.parse_spec({"process": p}))
 
 
-def exec_(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
-    """``runc exec``: run a process in a running container; attached, exit with its status."""
+def sub_cgroup_paths(values: list[str]) -> dict[str, str]:
+    """runc's ``--cgroup`` values: ``path`` (every hierarchy; then the only one given) or
+    ``ctrl[,ctrl]:path`` (per controller), as :class:`libcontainer.Process` takes them."""
+    paths: dict[str, str] = {}
+    for value in values:
+        parts = value.split(":", 2)
+        if len(parts) > 2:
+            raise CliError(f"invalid --cgroup argument: {value}")
+        if len(parts) == 1:
+            if len(values) != 1:
+                raise CliError(f"invalid --cgroup argument: {value} (missing <controller>: prefix)")
+            paths[""] = value
+        else:
+            for controller in parts[0].split(","):
+                paths[controller] = parts[1]
+    return paths
+
+
+def _start_exec(g: Globals, opts: dict[str, Any], args: list[str], pid_file: str) -> Process:
+    """Everything runc's execProcess does: any failure here is an ``exec failed``."""
     c = handles.load(g, args[0])
     status = c.status()
     if status == "stopped":
         raise CliError("cannot exec in a stopped container")
     if status == "paused" and not opts["ignore_paused"]:
         raise CliError("cannot exec in a paused container (use --ignore-paused to override)")
-    if opts["cgroup"]:
-        raise CliError("exec --cgroup is not supported by pyrunc yet")
+    cgroups = sub_cgroup_paths(opts["cgroup"])
+    if cgroups:
+        from libcontainer.cgroups.subcgroups import check_sub_cgroup_paths
+
+        check_sub_cgroup_paths(cgroups, c.record.cgroup_paths)
     ps = exec_process_spec(g, opts, args, c.record.bundle)
-    detach = opts["detach"]
-    check_terminal(detach, ps.terminal, opts["console_socket"])
+    check_terminal(opts["detach"], ps.terminal, opts["console_socket"])
     container = library.load_container(g, args[0])
     proc = library.build_process(
         ps,
         init=False,
         console_socket=opts["console_socket"],
         preserve_fds=opts["preserve_fds"],
+        sub_cgroup_paths=cgroups,
     )
-    container.start(proc)
+    # In a paused container (--ignore-paused) this returns once someone resumes it, as
+    # with runc: the process joined the frozen cgroup and waits there.
+    container.start(proc, ignore_paused=opts["ignore_paused"])
     assert proc.pid is not None
-    library.write_pid_file(opts["pid_file"], proc.pid)
-    if detach:
+    library.write_pid_file(pid_file, proc.pid)
+    return proc
+
+
+def exec_(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
+    """``runc exec``: run a process in a running container; attached, exit with its status.
+
+    A process that could not be started is runc's ``exec failed: ...`` and exit status 255.
+    """
+    pid_file = os.path.abspath(opts["pid_file"]) if opts["pid_file"] else ""
+    try:
+        proc = _start_exec(g, opts, args, pid_file)
+    except Exception as e:
+        logger.fatal(f"exec failed: {describe(e)}")
+        return EXEC_FAILED_STATUS
+    if opts["detach"]:
         return 0
     return _attach(proc)

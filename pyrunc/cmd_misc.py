@@ -11,7 +11,16 @@ from pyrunc import SPEC_VERSION, __version__, handles, library
 from pyrunc.context import CliError, Globals
 from pyrunc.gojson import dumps
 
-__all__ = ["features", "not_supported", "parse_bytes", "pause", "resume", "spec", "update"]
+__all__ = [
+    "checkpoint",
+    "features",
+    "not_supported",
+    "parse_bytes",
+    "pause",
+    "resume",
+    "spec",
+    "update",
+]
 
 
 def spec(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
@@ -35,8 +44,17 @@ def spec(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
 
 
 def not_supported(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
-    """``checkpoint`` and ``restore``: there is no CRIU integration (yet)."""
+    """``restore`` (and ``checkpoint`` of a container that exists): there is no CRIU
+    integration (yet). Every runc flag parses first, so the caller learns this, not that
+    its command line is wrong."""
     raise CliError("checkpoint/restore is not supported by pyrunc: it has no CRIU integration yet")
+
+
+def checkpoint(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
+    """``runc checkpoint``: a missing container is reported as runc does, then "not
+    supported"."""
+    handles.load(g, args[0])
+    return not_supported(g, opts, args)
 
 
 def pause(g: Globals, opts: dict[str, Any], args: list[str]) -> int:

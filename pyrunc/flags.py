@@ -1,10 +1,15 @@
 """A tiny command-line parser with Go's (urfave/cli v1) rules, as runc parses its arguments.
 
-Flags come first and parsing stops at the first argument that is not a flag (so
-``exec ID sh -c 'x'`` and ``ps ID -o pid`` pass the rest through) or at ``--``. A flag may
-be spelled with one or two dashes (``-root`` or ``--root``), take its value as the next
-argument or after ``=``, and a bool flag accepts ``--detach=false``. argparse is not used:
-it costs more to import and build than a whole ``state`` command should take.
+Flags come first and parsing stops at the first argument that is not a flag or at ``--``.
+A flag may be spelled with one or two dashes (``-root`` or ``--root``), take its value as
+the next argument or after ``=``, and a bool flag accepts ``--detach=false``.
+
+Before that, a command's arguments are *reordered* as urfave/cli 1.22 does for runc (see
+:func:`reorder_args`): the command's flags found after the container id move in front, so
+``update ID --memory 1g`` and ``delete ID --force`` work. ``exec`` and ``ps`` skip this
+(their trailing arguments are the process's: ``exec ID sh -c 'x'``, ``ps ID -o pid``), and
+so does the global level (the command name ends it). argparse is not used: it costs more
+to import and build than a whole ``state`` command should take.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["Command", "Flag", "UsageError", "parse_flags"]
+__all__ = ["Command", "Flag", "UsageError", "parse_flags", "reorder_args"]
 
 
 class UsageError(Exception):
@@ -50,7 +55,8 @@ class Flag:
 class Command:
     """A subcommand: its flags, argument count and the function that runs it.
 
-    ``handler`` is ``module:function``, imported only when the command runs.
+    ``handler`` is ``module:function``, imported only when the command runs. ``reorder``
+    is false for the commands runc marks ``SkipArgReorder`` (``exec``, ``ps``).
     """
 
     __slots__ = (
@@ -60,6 +66,7 @@ class Command:
         "max_args",
         "min_args",
         "name",
+        "reorder",
         "summary",
         "usage",
     )
@@ -75,8 +82,10 @@ class Command:
         max_args: int | None = None,
         handler: str = "",
         description: str = "",
+        reorder: bool = True,
     ) -> None:
         self.name = name
+        self.reorder = reorder
         self.summary = summary
         self.usage = usage
         self.flags = flags
@@ -107,14 +116,61 @@ _TRUE = {"1", "t", "T", "true", "TRUE", "True"}
 _FALSE = {"0", "f", "F", "false", "FALSE", "False"}
 
 
+def _flag_name(arg: str) -> str:
+    """The name urfave/cli's argIsFlag looks up: ``--x=1``, ``-x`` and ``---x`` give ``x``."""
+    if arg.startswith("--"):
+        arg = arg.replace("-", "", 2)
+    if arg.startswith("-"):
+        arg = arg.replace("-", "", 1)
+    return arg.split("=", 1)[0]
+
+
+def reorder_args(flags: Sequence[Flag], argv: Sequence[str]) -> list[str]:
+    """urfave/cli 1.22's reorderArgs: the command's flags (each with the argument after it,
+    unless that is a flag too or the flag has ``=``) move before the other arguments; a
+    ``--`` ends the reordering and is kept in front of those other arguments.
+
+    Faithful to a fault, as runc is: a bool flag takes the next argument with it too, so
+    ``kill ID --all KILL`` reads as ``kill --all KILL ID``.
+    """
+    names = {name for f in flags for name in f.names}
+
+    def is_flag(arg: str) -> bool:
+        return arg not in ("-", "--") and arg.startswith("-") and _flag_name(arg) in names
+
+    moved: list[str] = []
+    rest: list[str] = []
+    value_may_follow = False
+    for i, arg in enumerate(argv):
+        if value_may_follow and not is_flag(arg):
+            value_may_follow = False
+            moved.append(arg)
+        elif arg == "--":
+            rest = ["--", *rest, *argv[i + 1 :]]
+            break
+        elif is_flag(arg):
+            moved.append(arg)
+            value_may_follow = "=" not in arg
+        else:
+            rest.append(arg)
+    return moved + rest
+
+
 def parse_flags(
-    flags: Sequence[Flag], argv: Sequence[str], *, allow_unknown: bool = False
+    flags: Sequence[Flag],
+    argv: Sequence[str],
+    *,
+    allow_unknown: bool = False,
+    reorder: bool = False,
 ) -> tuple[dict[str, Any], list[str], set[str]]:
     """Parse leading flags; returns (options, remaining arguments, keys given explicitly).
 
     ``allow_unknown`` keeps an unknown flag (and everything after it) as positional
-    arguments instead of failing.
+    arguments instead of failing. ``reorder`` first applies :func:`reorder_args` (a
+    command's arguments; never the global ones).
     """
+    if reorder:
+        argv = reorder_args(flags, argv)
     by_name = {name: f for f in flags for name in f.names}
     opts: dict[str, Any] = {f.key: f.initial() for f in flags}
     given: set[str] = set()

@@ -114,16 +114,32 @@ def _device_rules(r: LinuxResources) -> list[DeviceRule]:
                 field=f"{field}.type",
                 value=d.type,
             )
+        permissions = device_access(d.access)
+        if not permissions:
+            if not d.allow:
+                continue  # denies nothing (runc applies it as a no-op)
+            raise ConfigError(
+                "device access grants none of r, w and m (runc fails to start such a "
+                "container: its devices cgroup would not match the rules)",
+                field=f"{field}.access",
+                value=d.access,
+            )
         rules.append(
             DeviceRule(
                 type=dtype,
                 major=-1 if d.major is None else d.major,
                 minor=-1 if d.minor is None else d.minor,
-                permissions=d.access,
+                permissions=permissions,
                 allow=d.allow,
             )
         )
     return rules
+
+
+def device_access(access: str) -> str:
+    """A rule's access string as runc 1.1 reads it: any string, of which only ``r``, ``w``
+    and ``m`` count, each once (``"wr"``, ``"rrw"`` and ``"rwx"`` are all ``"rw"``)."""
+    return "".join(p for p in "rwm" if p in access)
 
 
 def _throttle(devices: tuple[LinuxThrottleDevice, ...]) -> tuple[ThrottleDevice, ...]:

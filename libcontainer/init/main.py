@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from libcontainer import sync
+from libcontainer import stagelog, sync
 from libcontainer.errors import LibcontainerError
 from libcontainer.init import setns as setns_init
 from libcontainer.init import standard as standard_init
@@ -40,6 +40,7 @@ def run(payload: InitPayload, fds: Sequence[int]) -> None:
     sys.meta_path.insert(0, _ImportBlocker())
     fdset = FdSet.adopt(payload.fds, fds)
     sock = socket.socket(fileno=fdset.sync)
+    stagelog.stage2_begin(payload, sock)
     try:
         if payload.kind == "standard":
             standard_init.run(payload, fdset, sock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from libcontainer import selinux, sync
+from libcontainer import selinux, stagelog, sync
 from libcontainer.init.fds import FdSet
 from libcontainer.init.finalize import (
     attach_terminal,
@@ -39,6 +39,7 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
         attach_terminal(slave, process.console_size)
         os.close(slave)
     path, argv, env = drop_privileges(sock, payload, syscalls, fds, label=label, profile=profile)
+    stagelog.init_line(payload, sock, "setns_init: about to exec")
     sock.close()
     fds.install_extra()
     execve_program(path, argv, env)

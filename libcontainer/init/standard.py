@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from libcontainer import rootfs, selinux, sync
+from libcontainer import rootfs, selinux, stagelog, sync
 from libcontainer.configs import Config
 from libcontainer.hooks import run_hooks
 from libcontainer.init import deferred
@@ -79,6 +79,7 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
     sync.expect(sock, sync.Go, what="waiting for the state to be recorded")
     path, argv, env = drop_privileges(sock, payload, syscalls, fds, label=label, profile=profile)
     # Closing the channel tells the parent that creation succeeded.
+    stagelog.init_line(payload, sock, "init: closing the pipe to signal completion")
     sock.close()
     _wait_for_start(fds)
     _container_hooks(config, payload.container_id, "startContainer", "created")

@@ -16,7 +16,7 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from libcontainer import apparmor, selinux, sync
+from libcontainer import apparmor, selinux, stagelog, sync
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit, Seccomp
 from libcontainer.console import send_console
@@ -154,6 +154,7 @@ def spawn(
             and any(ns.type == NamespaceType.NEWCGROUP and not ns.path for ns in config.namespaces),
             apparmor_enabled=apparmor.host_enabled(),
             selinux_enabled=selinux.host_enabled(),
+            log_level=stagelog.parent_level(),
         )
         try:
             result = ctx.spawner.spawn(make_request(payload), fds)
@@ -162,6 +163,7 @@ def spawn(
     if result.stage1_pid:
         _reap(result.stage1_pid)
     if result.error or not result.pid:
+        stagelog.drain(ours)
         ours.close()
         process._close_parent_streams()
         raise ProcessStartError(result.error or "container process was not created")

@@ -2,7 +2,7 @@
 
 Only the few files these need are read (not every controller's statistics), since the
 numbers are taken twice per sandbox. v1 and v2 are told apart by the manager's paths (v2
-saves one path under the key ``""``).
+saves only one path, under the key ``""``; on a hybrid host v1 has one there too).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Usage:
 def read_usage(manager: Manager) -> Usage:
     """The cgroup's counters now; zero for a controller the cgroup does not have."""
     paths = manager.get_paths()
-    if "" in paths:
+    if set(paths) == {""}:  # v2; a hybrid host's v1 manager has "" next to the controllers
         path = paths[""]
         usec = _or_zero(lambda: fscommon.get_value_by_key(path, "cpu.stat", "usage_usec"))
         return Usage(

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
-from libcontainer.errors import LibcontainerError
+from libcontainer.errors import LibcontainerError, os_reason
 from libcontainer.ocistate import OCI_VERSION
 
 __all__ = ["SECCOMP_FD_NAME", "container_process_state", "send_listener_fd"]
@@ -58,12 +58,19 @@ def send_listener_fd(
     payload = json.dumps(
         container_process_state(state, metadata, pid), separators=(",", ":")
     ).encode()
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as sock:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as sock:
+        try:
             sock.connect(listener_path)
+        except OSError as exc:
+            # runc's words: engines and users search for them.
+            raise LibcontainerError(
+                "failed to connect with seccomp agent specified in the seccomp profile: "
+                f"dial unix {listener_path}: connect: {os_reason(exc)} (is the seccomp agent "
+                "named by seccomp.listener_path running?)"
+            ) from exc
+        try:
             socket.send_fds(sock, [payload], [fd])
-    except OSError as exc:
-        raise LibcontainerError(
-            f"cannot send seccomp fd to {listener_path}: {exc} "
-            "(is the seccomp agent named by seccomp.listener_path running?)"
-        ) from exc
+        except OSError as exc:
+            raise LibcontainerError(
+                f"cannot send seccomp fd to the agent at {listener_path}: {os_reason(exc)}"
+            ) from exc

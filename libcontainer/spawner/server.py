@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+from libcontainer import stagelog
 from libcontainer.configs import IDMap
 from libcontainer.errors import os_reason
 from libcontainer.network import preload_for
@@ -90,8 +91,10 @@ def serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnRes
             os.close(fd)
         return SpawnResult(error=f"open namespace {e.filename}: {os_reason(e)}")
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    stagelog.stage0_begin(req.payload, fds)
     try:
-        pid = linux().spawn(theirs.fileno(), req.clone_flags, joins, req.become_root)
+        log_fd = stagelog.stage1_fd(req.payload, fds)
+        pid = linux().spawn(theirs.fileno(), req.clone_flags, joins, req.become_root, log_fd)
     except OSError as e:
         ours.close()
         theirs.close()
@@ -106,7 +109,7 @@ def serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnRes
     theirs.close()
     for fd, _ in joins:
         os.close(fd)
-    return _handshake(ours, pid, req)
+    return stagelog.stage0_end(req.payload, fds, pid, _handshake(ours, pid, req))
 
 
 def _handshake(sock: socket.socket, stage1: int, req: SpawnRequest) -> SpawnResult:

@@ -19,9 +19,16 @@ class Syscalls(Protocol):
     """System calls the library needs beyond :mod:`os`; each raises SyscallError on failure."""
 
     def spawn(
-        self, sync_fd: int, clone_flags: int, joins: Sequence[tuple[int, int]], become_root: bool
+        self,
+        sync_fd: int,
+        clone_flags: int,
+        joins: Sequence[tuple[int, int]],
+        become_root: bool,
+        log_fd: int = -1,
     ) -> int:
-        """Run the namespace dance; returns stage-1's pid in the caller, 0 in stage-2."""
+        """Run the namespace dance; returns stage-1's pid in the caller, 0 in stage-2.
+
+        ``log_fd`` (``-1``: none) receives stage-1's debug lines (see ``nsenter.h``)."""
         ...
 
     def mount(

@@ -28,7 +28,12 @@ class LinuxSyscalls:
     """System calls through ``libcontainer._nsenter``."""
 
     def spawn(
-        self, sync_fd: int, clone_flags: int, joins: Sequence[tuple[int, int]], become_root: bool
+        self,
+        sync_fd: int,
+        clone_flags: int,
+        joins: Sequence[tuple[int, int]],
+        become_root: bool,
+        log_fd: int = -1,
     ) -> int:
         if len(joins) > 8:
             raise ValueError("at most 8 namespaces can be joined")
@@ -40,6 +45,7 @@ class LinuxSyscalls:
             cfg.join_types[i] = nstype
         cfg.join_count = len(joins)
         cfg.become_root = 1 if become_root else 0
+        cfg.log_fd = log_fd
         pid = int(_lib.nsenter_spawn(cfg))
         if pid < 0:
             raise _fail("clone", -pid)

@@ -44,9 +44,14 @@ class RecordingSyscalls:
                 raise SyscallError(err, f"{name}: {os.strerror(err).lower()}")
 
     def spawn(
-        self, sync_fd: int, clone_flags: int, joins: Sequence[tuple[int, int]], become_root: bool
+        self,
+        sync_fd: int,
+        clone_flags: int,
+        joins: Sequence[tuple[int, int]],
+        become_root: bool,
+        log_fd: int = -1,
     ) -> int:
-        self._record("spawn", sync_fd, clone_flags, tuple(joins), become_root)
+        self._record("spawn", sync_fd, clone_flags, tuple(joins), become_root, log_fd)
         return 4242
 
     def mount(

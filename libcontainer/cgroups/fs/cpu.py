@@ -57,8 +57,10 @@ class CpuGroup:
                 fscommon.write_file(path, "cpu.cfs_period_us", period)
             except CgroupFileError as exc:
                 # A shorter period can be refused (EINVAL) while the old quota is in place,
-                # as old_quota/new_period may exceed the parent; retry after the quota.
-                if exc.errno != errno.EINVAL:
+                # as old_quota/new_period may exceed the parent; retry after the quota. With
+                # no quota to set, EINVAL is the kernel refusing the period itself (below
+                # its 1 ms minimum, above 1 s): an error, as with runc.
+                if exc.errno != errno.EINVAL or not resources.cpu_quota:
                     raise
                 pending_period = period
         if resources.cpu_quota:

@@ -24,12 +24,12 @@ from libcontainer.cgroups.fs.hugetlb import HugetlbGroup
 from libcontainer.cgroups.fs.memory import MemoryGroup, oom_kill_count
 from libcontainer.cgroups.fs.name import NameGroup
 from libcontainer.cgroups.fs.net import NetClsGroup, NetPrioGroup
-from libcontainer.cgroups.fs.paths import init_paths
+from libcontainer.cgroups.fs.paths import UNIFIED, init_paths
 from libcontainer.cgroups.fs.pids import PidsGroup
 from libcontainer.cgroups.fs.rdma import RdmaGroup
 from libcontainer.cgroups.fs.subsystem import JoinOnly, Subsystem
 from libcontainer.cgroups.fscommon import CgroupFileError
-from libcontainer.cgroups.host import HostCgroups
+from libcontainer.cgroups.host import CgroupMode, HostCgroups
 from libcontainer.cgroups.stats import Stats
 from libcontainer.configs import FreezerState
 from libcontainer.errors import CgroupError
@@ -46,8 +46,10 @@ _PERMISSION_ERRNOS = (errno.EPERM, errno.EACCES, errno.EROFS)
 
 
 def subsystems_for(host: HostCgroups) -> list[Subsystem]:
-    """The controllers in runc's order, configured for ``host``."""
+    """The controllers in runc's order, configured for ``host``; on a hybrid host the
+    unified hierarchy comes last, joined like a named one (runc 1.1's ``NameGroup("")``)."""
     cpuset_mount = host.find_mount("cpuset")
+    unified: list[Subsystem] = [NameGroup(UNIFIED)] if host.mode is CgroupMode.HYBRID else []
     return [
         CpusetGroup(cpuset_mount.mountpoint if cpuset_mount else None),
         DevicesGroup(in_userns=host.in_userns),
@@ -64,6 +66,7 @@ def subsystems_for(host: HostCgroups) -> list[Subsystem]:
         RdmaGroup(),
         JoinOnly("misc"),
         NameGroup("name=systemd"),
+        *unified,
     ]
 
 
@@ -287,8 +290,9 @@ class FsManager:
             if not os.path.isdir(directory):
                 if not sub:
                     continue
+                hierarchy = name or "unified (cgroup v2)"
                 raise CgroupError(
-                    f"sub-cgroup {sub!r} does not exist in the {name} hierarchy "
+                    f"sub-cgroup {sub!r} does not exist in the {hierarchy} hierarchy "
                     f"({directory}); create it inside the container first"
                 )
             utils.write_cgroup_proc(directory, pid)

@@ -4,6 +4,11 @@ The container's "inner path" is ``cgroup.path``, or ``parent/name`` when no path
 An absolute inner path is placed under each hierarchy's mount point; a relative one under
 *this process's own* cgroup in that hierarchy (from ``/proc/self/cgroup``), so a runtime
 that itself runs in ``/process_api/x`` puts container ``c1`` at ``/process_api/x/c1``.
+
+On a hybrid host (cgroup2 mounted at ``<root>/unified`` next to the v1 hierarchies) the
+container also gets a cgroup in the unified hierarchy, under the key ``""``, placed by the
+same rules, as runc 1.1 does: processes then show up in ``0::/...`` of
+``/proc/<pid>/cgroup`` too, where systemd and cgroup2-aware tools look.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import logging
 import posixpath
 from typing import TYPE_CHECKING
 
+from libcontainer.cgroups.host import CgroupMode
 from libcontainer.cgroups.utils import clean_path
 from libcontainer.errors import CgroupError
 
@@ -19,7 +25,7 @@ if TYPE_CHECKING:
     from libcontainer.cgroups.host import HostCgroups
     from libcontainer.configs import Cgroup
 
-__all__ = ["SUBSYSTEM_NAMES", "init_paths", "inner_path", "subsystem_path"]
+__all__ = ["SUBSYSTEM_NAMES", "UNIFIED", "init_paths", "inner_path", "subsystem_path"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,9 @@ SUBSYSTEM_NAMES = (
     "name=systemd",
 )
 """Every controller the v1 driver handles, in runc's order (cpuset first: others rely on it)."""
+
+UNIFIED = ""
+"""The key of the unified (v2) hierarchy's cgroup on a hybrid host, as in runc's state.json."""
 
 
 def _join(*parts: str) -> str:
@@ -65,8 +74,9 @@ def inner_path(cgroup: Cgroup) -> str:
 
 
 def subsystem_path(host: HostCgroups, inner: str, subsystem: str) -> str | None:
-    """The absolute directory for ``subsystem``, or None if that controller is not mounted."""
-    mount = host.find_mount(subsystem)
+    """The absolute directory for ``subsystem`` (:data:`UNIFIED`: the unified hierarchy), or
+    None if that controller (or hierarchy) is not mounted."""
+    mount = host.unified_mount() if subsystem == UNIFIED else host.find_mount(subsystem)
     if mount is None:
         return None
     if inner.startswith("/"):
@@ -88,6 +98,7 @@ def subsystem_path(host: HostCgroups, inner: str, subsystem: str) -> str | None:
 
 def init_paths(cgroup: Cgroup, host: HostCgroups) -> dict[str, str]:
     """Compute the path of every mounted controller; unmounted ones are skipped and logged.
+    A hybrid host adds the unified hierarchy's (key :data:`UNIFIED`).
 
     A missing devices controller is fatal (unless ``skip_devices``): it is what keeps the
     container away from the host's devices.
@@ -105,4 +116,8 @@ def init_paths(cgroup: Cgroup, host: HostCgroups) -> dict[str, str]:
             log.debug("cgroup controller %s is not mounted: skipping it", name)
             continue
         paths[name] = path
+    if host.mode is CgroupMode.HYBRID:
+        unified = subsystem_path(host, inner, UNIFIED)
+        if unified is not None:
+            paths[UNIFIED] = unified
     return paths

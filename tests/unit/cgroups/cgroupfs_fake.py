@@ -119,6 +119,16 @@ ROOT_OVERRIDES: dict[str, dict[str, str | None]] = {
 
 ALL_CONTROLLERS = tuple(NEW_CGROUP_FILES)
 
+# The unified (v2) hierarchy of a hybrid host: no v1 files, the cgroup2 core files only.
+UNIFIED_FILES = {
+    "cgroup.procs": "",
+    "cgroup.controllers": "",
+    "cgroup.subtree_control": "",
+    "cgroup.type": "domain\n",
+    "cgroup.events": "populated 0\nfrozen 0\n",
+    "cgroup.freeze": "0\n",
+}
+
 
 def _dir_name(controller: str) -> str:
     return controller.removeprefix("name=")
@@ -161,7 +171,14 @@ class FakeCgroupfs:
                     current.mkdir()
                     self._populate(current, controller, is_root=False)
         if unified:
-            (root / "unified").mkdir()
+            current = root / "unified"
+            current.mkdir()
+            self._populate(current, "", is_root=True)
+            for part in self.own.get("", "/").strip("/").split("/"):
+                if part:
+                    current = current / part
+                    current.mkdir()
+                    self._populate(current, "", is_root=False)
 
     # -- layout --------------------------------------------------------------------------
 
@@ -186,7 +203,7 @@ class FakeCgroupfs:
         """``/proc/self/cgroup`` text for the fake process."""
         lines = [f"{i + 1}:{c}:{self.own.get(c, '/')}" for i, c in enumerate(self.controllers)]
         if self.unified:
-            lines.append("0::/")
+            lines.append(f"0::{self.own.get('', '/')}")
         return "\n".join(lines) + "\n"
 
     def host(self, **kwargs: object) -> HostCgroups:
@@ -200,6 +217,11 @@ class FakeCgroupfs:
         )
 
     def _populate(self, directory: Path, controller: str, *, is_root: bool) -> None:
+        if controller == "":
+            for name, content in UNIFIED_FILES.items():
+                if not (is_root and name == "cgroup.freeze"):  # the root cannot be frozen
+                    (directory / name).write_text(content)
+            return
         files: dict[str, str | None] = {**COMMON, **NEW_CGROUP_FILES[controller]}
         if is_root:
             files.update(ROOT_OVERRIDES.get(controller, {}))
@@ -213,6 +235,8 @@ class FakeCgroupfs:
     def _controller_of(self, path: str) -> str:
         rel = Path(path).relative_to(self.root)
         first = rel.parts[0]
+        if self.unified and first == "unified":
+            return ""
         for controller in self.controllers:
             if _dir_name(controller) == first:
                 return controller

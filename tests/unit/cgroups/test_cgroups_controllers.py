@@ -219,6 +219,14 @@ def test_cpu_period_refused_is_retried_after_quota(
     assert fakefs.read(rel(fakefs, "cpu", "cpu.cfs_period_us")) == "10000"
 
 
+def test_cpu_period_refused_without_a_quota_is_an_error(fakefs: FakeCgroupfs) -> None:
+    # The kernel's EINVAL for a period below 1 ms: nothing to retry after, so it is reported.
+    fakefs.fail["cpu.cfs_period_us"] = errno.EINVAL
+    with pytest.raises(CgroupFileError, match="failed to write '500'") as info:
+        CpuGroup().set(cgroup_dir(fakefs, "cpu"), Resources(cpu_period=500))
+    assert info.value.errno == errno.EINVAL
+
+
 def test_cpu_period_other_errors_propagate(fakefs: FakeCgroupfs) -> None:
     fakefs.fail["cpu.cfs_period_us"] = errno.EPERM
     with pytest.raises(CgroupFileError, match="failed to write '10000'"):

@@ -38,9 +38,9 @@ def test_apply_creates_and_joins_every_controller(fakefs: FakeCgroupfs) -> None:
     assert procs == [f"{p}/cgroup.procs" for p in [
         "cpuset/c1", "devices/c1", "memory/process_api/abc/c1", "cpu/c1", "cpuacct/c1",
         "pids/c1", "blkio/c1", "hugetlb/c1", "net_cls/c1", "net_prio/c1", "perf_event/c1",
-        "freezer/c1", "rdma/c1", "misc/c1", "systemd/c1",
+        "freezer/c1", "rdma/c1", "misc/c1", "systemd/c1", "unified/c1",
     ]]  # fmt: skip
-    assert fakefs.writes_to("cgroup.procs") == ["4242"] * 15
+    assert fakefs.writes_to("cgroup.procs") == ["4242"] * 16
     assert m.get_pids() == [4242]
     assert m.exists()
     with pytest.raises(CgroupError, match="still busy"):
@@ -249,8 +249,9 @@ def test_rootless_skips_cgroups_it_may_not_create(fakefs: FakeCgroupfs) -> None:
     fakefs.fail["cgroup.procs"] = errno.EACCES
     m = manager(fakefs, name="c1", rootless=True)
     m.apply(5)
-    # name=systemd failures never count (runc ignores them); the rest were dropped.
-    assert list(m.get_paths()) == ["name=systemd"]
+    # Named hierarchies' failures never count (runc ignores them: name=systemd and the
+    # unified one of a hybrid host); the rest were dropped.
+    assert list(m.get_paths()) == ["name=systemd", ""]
     assert m.oom_kill_count() == 0
     m.destroy()
     not_rootless = manager(fakefs, name="c2")

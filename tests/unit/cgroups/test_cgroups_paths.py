@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cgroupfs_fake import FakeCgroupfs
 
-from libcontainer.cgroups.fs.paths import SUBSYSTEM_NAMES, init_paths, inner_path
+from libcontainer.cgroups.fs.paths import SUBSYSTEM_NAMES, UNIFIED, init_paths, inner_path
 from libcontainer.cgroups.host import HostCgroups
 from libcontainer.cgroups.utils import clean_path
 from libcontainer.configs import Cgroup, Resources
@@ -62,7 +62,20 @@ def test_relative_name_goes_under_our_own_cgroup(fakefs: FakeCgroupfs) -> None:
     assert paths["memory"] == f"{root}/memory/process_api/abc/c1"
     assert paths["cpu"] == f"{root}/cpu/c1"
     assert paths["name=systemd"] == f"{root}/systemd/c1"
-    assert list(paths) == list(SUBSYSTEM_NAMES)  # runc's order, every controller mounted
+    # runc's order, every controller mounted; the hybrid host's unified hierarchy last.
+    assert list(paths) == [*SUBSYSTEM_NAMES, UNIFIED]
+    assert paths[UNIFIED] == f"{root}/unified/c1"
+
+
+def test_only_a_hybrid_host_adds_the_unified_hierarchy(tmp_path: Path) -> None:
+    legacy = FakeCgroupfs(tmp_path / "legacy", unified=False)
+    assert UNIFIED not in init_paths(Cgroup(name="c1"), legacy.host())
+    hybrid = FakeCgroupfs(tmp_path / "hybrid", own={"": "/user.slice/session-1.scope"})
+    # Placed by the v1 rules: under our own v2 cgroup (a relative name), or the mount point.
+    own = f"{tmp_path}/hybrid/unified/user.slice/session-1.scope/c1"
+    assert init_paths(Cgroup(name="c1"), hybrid.host())[UNIFIED] == own
+    absolute = init_paths(Cgroup(path="/machine/c1"), hybrid.host())
+    assert absolute[UNIFIED] == f"{tmp_path}/hybrid/unified/machine/c1"
 
 
 def test_absolute_path_goes_under_the_mount_point(fakefs: FakeCgroupfs) -> None:
@@ -104,7 +117,7 @@ def test_unmounted_controllers_are_skipped_and_logged(
     fake = FakeCgroupfs(tmp_path / "cg", controllers=("devices", "memory"))
     caplog.set_level("DEBUG", logger="libcontainer.cgroups")
     paths = init_paths(Cgroup(name="c1"), fake.host())
-    assert set(paths) == {"devices", "memory"}
+    assert set(paths) == {"devices", "memory", UNIFIED}
     assert "cgroup controller hugetlb is not mounted" in caplog.text
 
 
@@ -113,7 +126,7 @@ def test_missing_devices_controller_is_fatal_unless_skipped(tmp_path: Path) -> N
     with pytest.raises(CgroupError, match="devices cgroup controller is not mounted"):
         init_paths(Cgroup(name="c1"), fake.host())
     skipped = Cgroup(name="c1", resources=Resources(skip_devices=True))
-    assert set(init_paths(skipped, fake.host())) == {"memory"}
+    assert set(init_paths(skipped, fake.host())) == {"memory", UNIFIED}
 
 
 def test_paths_match_runc_fixture() -> None:

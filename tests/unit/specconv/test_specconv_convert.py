@@ -273,6 +273,32 @@ def test_cgroup_device_rules(bundle: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("access", "permissions"),
+    [("wr", "rw"), ("rrw", "rw"), ("mwr", "rwm"), ("rwmrwm", "rwm"), ("rwx", "rw"), ("xm", "m")],
+)
+def test_device_access_strings_as_runc_reads_them(
+    bundle: Path, access: str, permissions: str
+) -> None:
+    # runc 1.1 takes any non-empty string; only r, w and m count, each once.
+    rule = {"allow": True, "type": "c", "major": 1, "minor": 1, "access": access}
+    config = convert({"linux": {"resources": {"devices": [rule]}}}, bundle)
+    assert config.cgroups is not None
+    assert config.cgroups.resources.devices[0].permissions == permissions
+
+
+def test_device_access_without_r_w_or_m(bundle: Path) -> None:
+    # A deny rule that denies nothing has no effect (runc applies it as a no-op) ...
+    deny = {"allow": False, "type": "c", "major": 1, "minor": 1, "access": "R"}
+    config = convert({"linux": {"resources": {"devices": [deny]}}}, bundle)
+    assert config.cgroups is not None
+    assert all(rule.major != 1 or rule.minor != 1 for rule in config.cgroups.resources.devices)
+    # ... an allow rule that allows nothing is refused (runc fails to start the container).
+    with pytest.raises(ConfigError, match="grants none of r, w and m") as info:
+        convert({"linux": {"resources": {"devices": [{**deny, "allow": True}]}}}, bundle)
+    assert info.value.field == "linux.resources.devices[0].access"
+
+
+@pytest.mark.parametrize(
     ("rule", "field"),
     [
         ({"allow": True}, "linux.resources.devices[0].access"),
