@@ -453,6 +453,32 @@ int nsenter_renameat2(int olddirfd, const char *oldpath, int newdirfd, const cha
     return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
+/* The kernel's struct sigaction (not the C library's), for rt_sigaction(2). */
+struct nsenter_kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    unsigned long mask;
+};
+
+int nsenter_reset_signals(void)
+{
+    struct nsenter_kernel_sigaction dfl;
+    unsigned long empty = 0;
+    int sig;
+
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.handler = SIG_DFL;
+    for (sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(unsigned long)) < 0 &&
+            errno != EINVAL)
+            return -1;
+    }
+    return (int)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof(empty));
+}
+
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 

@@ -74,5 +74,11 @@ int nsenter_openat2(int dirfd, const char *path, unsigned long long flags,
                     unsigned long long mode, unsigned long long resolve);
 int nsenter_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
                       unsigned int flags);
+/*
+ * Every signal to its default disposition and an empty blocked mask, through the raw
+ * system calls: the C library refuses to touch the two real-time signals it reserves, and
+ * an ignored one survives execve. Returns 0, or -1 with errno set.
+ */
+int nsenter_reset_signals(void);
 /* seccomp(SECCOMP_SET_MODE_FILTER): returns the listener fd with NEW_LISTENER, else 0. */
 int nsenter_seccomp_load(const char *program, unsigned int count, unsigned int flags);

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ContainerCgroups",
     "claim",
-    "claim_created",
     "confine",
     "is_owned",
     "owner_of",
@@ -319,15 +318,6 @@ class ContainerCgroups:
             if key not in owned and os.path.isdir(path):
                 log.warning("leaving cgroup %s: the container did not create it", path)
         utils.remove_paths(owned)
-
-
-def claim_created(directories: Iterable[str], owner: str, leaves: Iterable[str]) -> None:
-    """Mark the container's own cgroups among the ``directories`` a manager just created
-    (``leaves``: its paths; parent levels it had to create are not the container's)."""
-    own = set(leaves)
-    for directory in directories:
-        if directory in own:
-            claim(directory, owner)
 
 
 def private_owner() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import signal
 import stat
 import struct
 import termios
@@ -184,26 +183,22 @@ def fix_stdio_ownership(uid: int) -> None:
                 raise SyscallError(e.errno, f"fchown fd {fd}: {os_reason(e)}") from None
 
 
-def reset_signals() -> None:
+def reset_signals(syscalls: Syscalls) -> None:
     """Default dispositions and an empty blocked mask, as a program expects to start with.
 
-    The init is a clone of a Python interpreter, which ignores SIGPIPE and SIGXFSZ (and an
-    ignored signal stays ignored across ``execve``): ``yes | head`` would then loop on EPIPE
+    The init is a clone of a Python interpreter, which ignores SIGPIPE and SIGXFSZ (and
+    whatever its own caller ignored, e.g. the two signals the C library reserves); an
+    ignored signal stays ignored across ``execve``: ``yes | head`` would then loop on EPIPE
     and a file-size limit would not kill.
     """
-    for sig in range(1, signal.NSIG):
-        if sig in (signal.SIGKILL, signal.SIGSTOP):
-            continue
-        try:
-            signal.signal(sig, signal.SIG_DFL)
-        except (OSError, ValueError, RuntimeError):
-            pass  # numbers the C library reserves for itself
-    signal.pthread_sigmask(signal.SIG_SETMASK, ())
+    syscalls.reset_signals()
 
 
 def execve_program(path: str, argv: list[str], env: dict[str, str]) -> None:
     """The last step of every init: default signal handling, then ``execve``."""
-    reset_signals()
+    from libcontainer.system import linux
+
+    reset_signals(linux())
     os.execve(path, argv, env)
 
 

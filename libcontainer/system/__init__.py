@@ -109,6 +109,10 @@ class Syscalls(Protocol):
         """renameat2(2) with paths (``RENAME_NOREPLACE``: fail with EEXIST if ``new`` exists)."""
         ...
 
+    def reset_signals(self) -> None:
+        """Every signal to SIG_DFL (the C library's reserved ones too) and an empty mask."""
+        ...
+
     def seccomp_load(self, program: bytes, flags: int) -> int:
         """seccomp(SECCOMP_SET_MODE_FILTER) of a BPF program; the listener fd, or 0."""
         ...

@@ -157,6 +157,10 @@ class LinuxSyscalls:
         if _lib.nsenter_renameat2(_AT_FDCWD, _b(old), _AT_FDCWD, _b(new), flags) < 0:
             raise _fail(f"rename {old} to {new}")
 
+    def reset_signals(self) -> None:
+        if _lib.nsenter_reset_signals() < 0:
+            raise _fail("resetting signal dispositions")
+
     def seccomp_load(self, program: bytes, flags: int) -> int:
         count = len(program) // 8
         r = int(_lib.nsenter_seccomp_load(program, count, flags))

@@ -121,6 +121,9 @@ class RecordingSyscalls:
     def renameat2(self, old: str, new: str, flags: int) -> None:
         self._record("renameat2", old, new, flags)
 
+    def reset_signals(self) -> None:
+        self._record("reset_signals")
+
     def seccomp_load(self, program: bytes, flags: int) -> int:
         self._record("seccomp_load", program, flags)
         return 0

@@ -11,6 +11,7 @@ import os
 import socket
 import stat
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,47 @@ def test_signals_start_at_their_defaults(containers: Factories, make_config: Any
     c.start(ex)
     out, _ = ex.communicate(timeout=30)
     assert (out, ex.returncode) == (b"y\n", 0)
+
+
+IGNORING_CALLER = r"""
+import ctypes, subprocess, sys
+sys.path.insert(0, REPO)
+# A caller that ignores more than Python does: the two signals the C library reserves
+# (glibc's sigaction refuses them; the raw rt_sigaction does not), e.g. set by a library.
+libc = ctypes.CDLL(None, use_errno=True)
+ign = (ctypes.c_ulong * 4)(1, 0, 0, 0)  # kernel sigaction: handler SIG_IGN
+for sig in (32, 33):
+    assert libc.syscall(13, sig, ign, None, 8) == 0  # x86_64 rt_sigaction
+from libcontainer import Factory, Process
+from libcontainer.configs import config_from_json
+c = Factory(ROOT).create(CID, config_from_json(open(CONFIG).read()))
+p = Process(["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"], stdout=subprocess.PIPE)
+c.run(p)
+print(p.stdout.read().decode(), end="")
+p.wait()
+c.destroy()
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="raw syscall numbers of x86_64")
+def test_signals_a_caller_ignored_are_not_inherited(
+    make_config: Any, state_root: Path, tmp_path: Path
+) -> None:
+    from ctutil import unique_id
+
+    from libcontainer.configs import config_to_json
+
+    config_json = tmp_path / "config.json.lib"
+    config_json.write_text(config_to_json(make_config()))
+    script = (
+        IGNORING_CALLER.replace("REPO", repr(str(Path(__file__).resolve().parents[2])))
+        .replace("ROOT", repr(str(state_root)))
+        .replace("CID", repr(unique_id()))
+        .replace("CONFIG", repr(str(config_json)))
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert _status_masks(proc.stdout) == {"SigIgn": ZERO_MASK, "SigBlk": ZERO_MASK}
 
 
 def _seccomp_close_guard(spec: dict[str, Any]) -> None:

@@ -150,7 +150,7 @@ def test_a_cli_create_killed_at_any_moment_leaves_a_loadable_container_or_nothin
     rng = random.Random(11)
     outcomes = []
     try:
-        for _ in range(15):
+        for trial in range(16):
             cid = unique_id()
             proc = subprocess.Popen(
                 [pyrunc_binary(), "--root", str(state_root), "create", "-b", str(bundle), cid],
@@ -158,7 +158,12 @@ def test_a_cli_create_killed_at_any_moment_leaves_a_loadable_container_or_nothin
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            time.sleep(rng.uniform(0.02, 0.3))
+            if trial % 2:  # somewhere in start-up and argument parsing
+                time.sleep(rng.uniform(0, 0.3))
+            else:  # somewhere once the container exists: spawning, cgroups, the init's setup
+                while not (state_root / cid).exists() and proc.poll() is None:
+                    time.sleep(0.001)
+                time.sleep(rng.uniform(0, 0.05))
             proc.kill()
             proc.wait()
             if not (state_root / cid).exists():

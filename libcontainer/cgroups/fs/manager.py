@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from libcontainer.cgroups import owned, utils
+from libcontainer.cgroups import fscommon, owned, utils
 from libcontainer.cgroups.fs import freezer
 from libcontainer.cgroups.fs.blkio import BlkioGroup
 from libcontainer.cgroups.fs.cpu import CpuGroup
@@ -137,8 +137,8 @@ class FsManager:
                 path = self._paths.get(subsystem.name, "")
                 if not path:
                     continue
-                missing = _missing_dirs(path)
                 try:
+                    self._create_own(path)
                     subsystem.apply(path, resources, pid)
                 except CgroupFileError as exc:
                     # Rootless and not delegated to us: do without this controller unless
@@ -149,10 +149,16 @@ class FsManager:
                         del self._paths[subsystem.name]
                         continue
                     raise
-                finally:
-                    made = [d for d in missing if os.path.isdir(d) and d not in self._created]
-                    self._created.extend(made)
-                    owned.claim_created(made, self.owner, self._paths.values())
+
+    def _create_own(self, path: str) -> None:
+        """``mkdir -p`` the container's cgroup, marking it the container's the moment it
+        exists: a caller killed at any point later leaves a cgroup destroy can prove is
+        its own (before anything else, cpuset's copying included, touches it)."""
+        for directory in _missing_dirs(path):
+            if fscommon.mkdir(directory):
+                self._created.append(directory)
+                if directory == path:
+                    owned.claim(directory, self.owner)
 
     def set(self, resources: Resources) -> None:
         """Write ``resources`` to every controller; zero/empty values are left alone."""

@@ -104,7 +104,7 @@ class Fs2Manager:
             if not self._join_only:
                 try:
                     created = create_cgroup_path(
-                        self._path, self._mountpoint, self._cgroup.resources
+                        self._path, self._mountpoint, self._cgroup.resources, self._mark_own
                     )
                 except CgroupFileError as exc:
                     if not (self._cgroup.rootless and exc.errno in _PERMISSION_ERRNOS):
@@ -118,11 +118,14 @@ class Fs2Manager:
                         ) from exc
                     log.debug("rootless: running without a cgroup: %s", exc)
                     return
-                made = [d for d in created if d not in self._created]
-                self._created.extend(made)
-                owned.claim_created(made, self.owner, (self._path,))
+                self._created.extend(d for d in created if d not in self._created)
                 self._controllers = None
             utils.write_cgroup_proc(self._path, pid)
+
+    def _mark_own(self, directory: str) -> None:
+        # The container's cgroup is marked the moment it exists (see cgroups.owned).
+        if directory == self._path:
+            owned.claim(directory, self.owner)
 
     def _root_controllers(self) -> list[str]:
         text = fscommon.if_exists(fscommon.read_string, self._mountpoint, "cgroup.controllers")

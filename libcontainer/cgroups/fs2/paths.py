@@ -20,6 +20,8 @@ from libcontainer.cgroups.utils import clean_path
 from libcontainer.errors import CgroupError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from libcontainer.cgroups.host import CgroupMount, HostCgroups
     from libcontainer.configs import Cgroup, Resources
 
@@ -92,7 +94,12 @@ def needs_domain_controllers(resources: Resources) -> bool:
     )
 
 
-def create_cgroup_path(path: str, mountpoint: str, resources: Resources) -> list[str]:
+def create_cgroup_path(
+    path: str,
+    mountpoint: str,
+    resources: Resources,
+    on_created: Callable[[str], None] | None = None,
+) -> list[str]:
     """Create ``path`` below ``mountpoint``, enabling controllers on the way down.
 
     Returns the directories created, top-down. On failure the directories this call
@@ -115,6 +122,8 @@ def create_cgroup_path(path: str, mountpoint: str, resources: Resources) -> list
             if i > 0:
                 if fscommon.mkdir(current):
                     created.append(current)
+                    if on_created is not None:
+                        on_created(current)  # at once, before anything else touches it
                 _check_type(current, resources)
             if i < len(levels) - 1 and enable:
                 _enable_controllers(current, enable)

@@ -176,8 +176,9 @@ class SystemdManager:
             # cgroupfs driver creates the rest and moves pid there (runc's joinCgroups).
             self._fs.apply(pid)
             # The unit started under our name: the cgroups systemd made for it are ours.
-            made = [p for p in self._paths.values() if p not in existed and os.path.isdir(p)]
-            owned.claim_created(made, self.owner, made)
+            for path in self._paths.values():
+                if path not in existed and os.path.isdir(path):
+                    owned.claim(path, self.owner)
 
     def _start_unit(self, properties: list[Property]) -> None:
         try:
