@@ -35,6 +35,13 @@ def is_alive(pid: int, expected_start: int | None = None) -> bool:
     return expected_start is None or int(fields[19]) == expected_start
 
 
+def has_exited(pid: int, expected_start: int) -> bool:
+    """True once ``pid`` (started at ``expected_start``) is gone or a zombie: unlike
+    :func:`is_alive`, an exiting task is not done yet (it may still hold its cgroups)."""
+    fields = _stat_fields(pid)
+    return not fields or fields[0] in (b"Z", b"X") or int(fields[19]) != expected_start
+
+
 def parent_pid(pid: int) -> int | None:
     """The parent pid of ``pid``."""
     fields = _stat_fields(pid)

@@ -168,6 +168,34 @@ def _children() -> list[str]:
 
 _BEFORE: dict[str, object] = {}
 _BASETEMP: str | None = None
+# Which test a leftover cgroup first appeared after (so a leak names its test).
+_FIRST_SEEN: dict[str, str] = {}
+# The host's device nodes a container may see bound in: no test may change them.
+_HOST_NODES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
+
+
+def _node_facts() -> dict[str, tuple[int, int, int, int]]:
+    facts = {}
+    for path in _HOST_NODES:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        facts[path] = (st.st_mode, st.st_uid, st.st_gid, st.st_rdev)
+    return facts
+
+
+@pytest.fixture(autouse=True)
+def _attribute_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test: note cgroups of this run that appeared (cheap: a few hundred
+    directories), and fail the test outright if it changed a host device node."""
+    nodes = _node_facts()
+    yield
+    for path in _cgroup_dirs():
+        _FIRST_SEEN.setdefault(path, request.node.nodeid)
+    changed = {p for p, f in _node_facts().items() if nodes.get(p) != f}
+    if changed:
+        pytest.fail(f"the test changed host device nodes: {sorted(changed)}")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -195,7 +223,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     assert isinstance(before_cg, set)
     new_cgroups = sorted(_cgroup_dirs() - before_cg)
     if new_cgroups:
-        problems.append(f"cgroups left behind: {new_cgroups[:10]}")
+        named = [f"{c} (after {_FIRST_SEEN.get(c, '?')})" for c in new_cgroups[:10]]
+        problems.append(f"cgroups left behind: {named}")
     before_ns = _BEFORE.get("netns", set())
     assert isinstance(before_ns, set)
     new_ns = sorted(_netns() - before_ns)

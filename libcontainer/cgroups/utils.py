@@ -152,7 +152,8 @@ def remove_paths(paths: Mapping[str, str]) -> None:
                 remove_path(path)
             except CgroupFileError as exc:
                 if attempt == 0:
-                    log.warning("failed to remove cgroup %s (will retry): %s", path, exc)
+                    # Usual for a moment after a kill: the last tasks are still exiting.
+                    log.debug("failed to remove cgroup %s (will retry): %s", path, exc)
                 elif attempt == retries - 1:
                     log.error("failed to remove cgroup %s: %s", path, exc)
             if not os.path.exists(path):

@@ -34,7 +34,7 @@ from libcontainer.lazylog import lazy_logger
 from libcontainer.lifecycle.execfifo import EXEC_FIFO, release
 from libcontainer.lifecycle.record import StateRecord
 from libcontainer.lifecycle.status import Status
-from libcontainer.procinfo import is_alive, root_is
+from libcontainer.procinfo import has_exited, is_alive, root_is
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -354,7 +354,7 @@ def _kill(pid: int) -> None:
 def _wait_gone(pid: int, start: int, timeout: float = KILL_TIMEOUT) -> None:
     """Wait until ``pid`` (started at ``start``) has exited; reap it if it is our child."""
     deadline = time.monotonic() + timeout
-    while is_alive(pid, start):
+    while not has_exited(pid, start):
         try:
             os.waitpid(pid, os.WNOHANG)
         except (ChildProcessError, OSError):

@@ -170,7 +170,7 @@ def test_remove_paths_retries_then_fails(
     (busy / "a-file").write_text("")  # rmdir fails with ENOTEMPTY, like a busy cgroup
     sleeps: list[float] = []
     monkeypatch.setattr("libcontainer.cgroups.utils.time.sleep", sleeps.append)
-    caplog.set_level(logging.WARNING)
+    caplog.set_level(logging.DEBUG)
     with pytest.raises(CgroupError, match=f"failed to remove cgroups {busy}"):
         utils.remove_paths({"memory": str(busy)})
     assert sleeps == [0.01, 0.02, 0.04, 0.08]
