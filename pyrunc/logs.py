@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import IO, Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than a whole command
+    from typing import IO, Any
 
 __all__ = ["Logger", "capture_library_logs", "logger"]
 
