@@ -21,6 +21,8 @@ Bytecode matters: with ``PYTHONDONTWRITEBYTECODE`` set (as in some sandboxes) ev
 recompiles the library from source, which an installed package never does, so the
 benchmark compiles it first unless ``--no-compile`` is given.
 
+``--baseline PATH`` adds another pyrunc (say, an older checkout's) to the same run.
+
     sudo .venv/bin/python benchmarks/cli.py [--runs 20] [--concurrent 50] [--rounds 3]
 """
 
@@ -184,6 +186,7 @@ def main() -> int:
     parser.add_argument("--concurrent", type=int, default=50, help="containers at once")
     parser.add_argument("--rounds", type=int, default=3, help="concurrent batches per runtime")
     parser.add_argument("--no-compile", action="store_true", help="do not byte-compile first")
+    parser.add_argument("--baseline", help="another pyrunc to measure in the same run")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("needs root", file=sys.stderr)
@@ -197,8 +200,10 @@ def main() -> int:
     become_subreaper()
     binary = pyrunc_binary()
     binaries = {"runc": "runc", "pyrunc": binary}
-    results: dict[str, dict[str, list[float]]] = {"runc": {}, "pyrunc": {}}
-    batches: dict[str, list[float]] = {"runc": [], "pyrunc": []}
+    if args.baseline:
+        binaries["baseline"] = args.baseline
+    results: dict[str, dict[str, list[float]]] = {name: {} for name in binaries}
+    batches: dict[str, list[float]] = {name: [] for name in binaries}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pyrunc-bench-") as tmp:
         base = Path(tmp)
@@ -230,17 +235,28 @@ def main() -> int:
         return "/".join(f"{x:.2f}" for x in avg)
 
     print(f"load average (1/5/15 min) before: {load(load_before)}, after: {load(load_after)}")
+    others = [name for name in binaries if name != "runc"]
     print(f"\npyrunc vs runc, median of {args.runs} runs (ms)")
-    print(f"{'step':<10} {'runc':>8} {'pyrunc':>8} {'ratio':>7}")
+    if args.baseline:
+        print(f"(baseline: {args.baseline})")
+    header = "".join(f" {name:>8} {'ratio':>6}" for name in others)
+    print(f"{'step':<10} {'runc':>8}{header}")
     for step in STEPS:
         r = statistics.median(results["runc"][step]) * 1000
-        p = statistics.median(results["pyrunc"][step]) * 1000
-        print(f"{step:<10} {r:8.1f} {p:8.1f} {p / r:6.1f}x")
+        cells = ""
+        for name in others:
+            p = statistics.median(results[name][step]) * 1000
+            cells += f" {p:8.1f} {p / r:5.1f}x"
+        print(f"{step:<10} {r:8.1f}{cells}")
     r = statistics.median(batches["runc"])
-    p = statistics.median(batches["pyrunc"])
     print(
         f"\n{args.concurrent} at once (run -d, then delete --force), median of {args.rounds} "
-        f"batches: runc {r:.2f} s, pyrunc {p:.2f} s, {p / r:.1f}x"
+        f"batches: runc {r:.2f} s"
+        + "".join(
+            f", {name} {statistics.median(batches[name]):.2f} s "
+            f"({statistics.median(batches[name]) / r:.1f}x)"
+            for name in others
+        )
     )
     print("\nstart-up floors here (median ms)")
     for name, value in floors.items():

@@ -17,7 +17,7 @@ as the process) and splits its wall time three ways, in one run:
 
 and prints the import profile (``-X importtime``) by package.
 
-    sudo .venv/bin/python benchmarks/exec_path.py [--runs 20]
+    sudo .venv/bin/python benchmarks/exec_path.py [--runs 20] [--baseline OTHER_PYRUNC]
 """
 
 from __future__ import annotations
@@ -39,10 +39,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from cli import (  # noqa: E402
+    become_subreaper,
     import_profile,
     launcher_argv,
     make_bundle,
     pyrunc_binary,
+    reap_orphans,
     startup_floors,
 )
 
@@ -193,6 +195,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-compile", action="store_true", help="do not byte-compile first")
+    parser.add_argument("--baseline", help="another pyrunc to time in the same run (wall only)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("needs root", file=sys.stderr)
@@ -204,6 +207,7 @@ def main() -> int:
     if not args.no_compile:
         for pkg in ("pyrunc", "libcontainer", "specconv"):
             compileall.compile_dir(str(REPO / pkg), quiet=1)
+    become_subreaper()  # as the shim is: the exec'd processes and the inits are reaped here
     binary = pyrunc_binary()
     python = sys.executable
     wall: dict[str, list[float]] = defaultdict(list)
@@ -219,6 +223,8 @@ def main() -> int:
         process = base / "process.json"
         process.write_text(json.dumps({**spec["process"], "args": ["true"]}))
         runtimes = {"runc": "runc", "pyrunc": binary}
+        if args.baseline:
+            runtimes["baseline"] = args.baseline
         commands = {}
         try:
             for name, exe in runtimes.items():
@@ -240,6 +246,7 @@ def main() -> int:
                     phases[phase].append(ms)
                 for phase, ms in strace_run([binary, *commands["pyrunc"]], base / "t").items():
                     traced[phase].append(ms)
+                reap_orphans()
             imports, by_package = import_profile(
                 [*launcher_argv(binary, "-X", "importtime"), *commands["pyrunc"]]
             )
@@ -250,6 +257,7 @@ def main() -> int:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
+            reap_orphans()
     floors = startup_floors()
 
     med = statistics.median
@@ -257,6 +265,9 @@ def main() -> int:
     print(f"exec --process FILE --detach, median of {args.runs} runs (ms)")
     print(f"  load average before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f}")
     print(f"  runc {r:.1f}   pyrunc {p:.1f}   ratio {p / r:.1f}x")
+    if args.baseline:
+        b = med(wall["baseline"])
+        print(f"  baseline {b:.1f}   ratio {b / r:.1f}x   ({args.baseline})")
     for name, value in floors.items():
         print(f"  {value * 1000:6.1f}  {name}")
     print("\nphases, in-process harness (median ms; nested rows are inside the one above)")

@@ -76,3 +76,14 @@ def test_cgroup_managers_load_the_stats_models_on_first_use(module: str) -> None
     modules = imported_by(f"import {module}")
     assert "libcontainer.cgroups.stats" not in modules
     assert "libcontainer.cgroups.fs2.stats" not in modules
+
+
+def test_starting_a_container_without_veths_loads_no_network_machinery() -> None:
+    # Container.start calls create_interfaces for every container; with no veth networks it
+    # returns at once and must not have paid for secrets (hmac, hashlib) or the counters.
+    modules = imported_by(
+        "from libcontainer.network.interfaces import create_interfaces\n"
+        "create_interfaces((), 1, '/nonexistent')\n"
+    )
+    assert "secrets" not in modules
+    assert "libcontainer.network.stats" not in modules
