@@ -137,26 +137,35 @@ def concurrent(binary: str, root: Path, bundle: Path, prefix: str, n: int) -> fl
     return took
 
 
-def import_profile(argv: list[str], top: int = 12) -> tuple[float, list[tuple[str, float]]]:
-    """Total import time (ms, self times summed) of a command and its heaviest packages
-    (the library's subpackages apart: ``libcontainer.cgroups``, ``specconv.spec``)."""
-    # stderr to a file, not a pipe: a created container's init keeps our stdio open.
-    with tempfile.TemporaryFile("w+") as err:
-        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-        err.seek(0)
-        lines = err.read().splitlines()
-    by_package: dict[str, float] = defaultdict(float)
-    for line in lines:
-        if not line.startswith("import time:") or "cumulative" in line:
-            continue
-        _, own, _, name = (part.strip() for part in line.replace(":", "|", 1).split("|"))
-        parts = name.split(".")
-        key = (
-            ".".join(parts[:2]) if parts[0] in ("libcontainer", "specconv", "pyrunc") else parts[0]
-        )
-        by_package[key] += int(own) / 1000
-    ranked = sorted(by_package.items(), key=lambda kv: -kv[1])
-    return sum(by_package.values()), ranked[:top]
+def import_profile(
+    argv: list[str], top: int = 12, runs: int = 1, after: list[str] | None = None
+) -> tuple[float, list[tuple[str, float]]]:
+    """Import time (ms, self times summed) of a command and its heaviest packages (the
+    library's subpackages apart: ``libcontainer.cgroups``, ``specconv.spec``): medians over
+    ``runs`` runs (one ``-X importtime`` sample is noisy), ``after`` run after each."""
+    samples: list[dict[str, float]] = []
+    for _ in range(runs):
+        # stderr to a file, not a pipe: a created container's init keeps our stdio open.
+        with tempfile.TemporaryFile("w+") as err:
+            subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+            err.seek(0)
+            lines = err.read().splitlines()
+        if after:
+            timed(after)
+            reap_orphans()
+        by_package: dict[str, float] = defaultdict(float)
+        for line in lines:
+            if not line.startswith("import time:") or "cumulative" in line:
+                continue
+            _, own, _, name = (part.strip() for part in line.replace(":", "|", 1).split("|"))
+            parts = name.split(".")
+            lib = parts[0] in ("libcontainer", "specconv", "pyrunc")
+            by_package[".".join(parts[:2]) if lib else parts[0]] += int(own) / 1000
+        samples.append(by_package)
+    names = {name for sample in samples for name in sample}
+    medians = {name: statistics.median(s.get(name, 0.0) for s in samples) for name in names}
+    ranked = sorted(medians.items(), key=lambda kv: -kv[1])
+    return statistics.median(sum(s.values()) for s in samples), ranked[:top]
 
 
 def startup_floors(runs: int = 20) -> dict[str, float]:
@@ -221,13 +230,16 @@ def main() -> int:
                     concurrent(binaries[name], roots[name], bundle, f"c{r}", args.concurrent)
                 )
         load_after = os.getloadavg()
-        pr = roots["pyrunc"]
-        create_argv = [*launcher_argv(binary, "-X", "importtime"), "--root", str(pr)]
+        pr = ["--root", str(roots["pyrunc"])]
+        profiled = [*launcher_argv(binary, "-X", "importtime"), *pr]
         create_total, create_top = import_profile(
-            [*create_argv, "create", "--bundle", str(bundle), "profiled"]
+            [*profiled, "create", "--bundle", str(bundle), "profiled"],
+            runs=5,
+            after=[binary, *pr, "delete", "--force", "profiled"],
         )
-        state_total, state_top = import_profile([*create_argv, "state", "profiled"])
-        timed([binary, "--root", str(pr), "delete", "--force", "profiled"])
+        timed([binary, *pr, "create", "--bundle", str(bundle), "profiled"])
+        state_total, state_top = import_profile([*profiled, "state", "profiled"], runs=5)
+        timed([binary, *pr, "delete", "--force", "profiled"])
         reap_orphans()
     floors = startup_floors()
 
@@ -265,7 +277,10 @@ def main() -> int:
         ("create", create_total, create_top),
         ("state", state_total, state_top),
     ):
-        print(f"\nimports of `pyrunc {verb}` (-X importtime self times): {total:.1f} ms; heaviest:")
+        print(
+            f"\nimports of `pyrunc {verb}` (-X importtime self times, median of 5): "
+            f"{total:.1f} ms; heaviest:"
+        )
         print("\n".join(f"  {ms:7.1f} ms  {package}" for package, ms in top))
     return 0
 

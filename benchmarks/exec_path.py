@@ -248,7 +248,7 @@ def main() -> int:
                     traced[phase].append(ms)
                 reap_orphans()
             imports, by_package = import_profile(
-                [*launcher_argv(binary, "-X", "importtime"), *commands["pyrunc"]]
+                [*launcher_argv(binary, "-X", "importtime"), *commands["pyrunc"]], runs=5
             )
         finally:
             for name, exe in runtimes.items():
@@ -276,7 +276,7 @@ def main() -> int:
     print("\nsyscall landmarks, strace --seccomp-bpf (median ms)")
     for phase, values in traced.items():
         print(f"  {phase:<42} {med(values):7.1f}")
-    print(f"\nimports of the command (-X importtime, self times): {imports:.1f} ms")
+    print(f"\nimports of the command (-X importtime, self times, median of 5): {imports:.1f} ms")
     for package, ms in by_package[:10]:
         print(f"  {package:<20} {ms:7.1f}")
     return 0
