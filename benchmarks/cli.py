@@ -49,6 +49,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from conftest import build_busybox_rootfs  # noqa: E402
 
 PR_SET_CHILD_SUBREAPER = 36
+#: Container ids name their cgroups (runc's default ``/<id>``): ours carry this run's pid and
+#: the runtime's name, so no two containers, of this run or another, share a cgroup.
+RUN = f"clibench{os.getpid()}"
 STEPS = ("create", "state", "start", "kill", "delete", "lifecycle")
 
 
@@ -219,27 +222,30 @@ def main() -> int:
         bundle = make_bundle(base, binary)
         roots = {name: base / f"{name}-root" for name in binaries}
         for name in binaries:  # warm the page cache, not measured
-            lifecycle(binaries[name], roots[name], bundle, "warmup")
+            lifecycle(binaries[name], roots[name], bundle, f"{RUN}-{name}-warmup")
         for i in range(args.runs):
             for name in binaries:
-                for step, t in lifecycle(binaries[name], roots[name], bundle, f"b{i}").items():
+                cid = f"{RUN}-{name}-b{i}"
+                for step, t in lifecycle(binaries[name], roots[name], bundle, cid).items():
                     results[name].setdefault(step, []).append(t)
         for r in range(args.rounds):
             for name in binaries:
                 batches[name].append(
-                    concurrent(binaries[name], roots[name], bundle, f"c{r}", args.concurrent)
+                    concurrent(
+                        binaries[name], roots[name], bundle, f"{RUN}-{name}-c{r}", args.concurrent
+                    )
                 )
         load_after = os.getloadavg()
         pr = ["--root", str(roots["pyrunc"])]
         profiled = [*launcher_argv(binary, "-X", "importtime"), *pr]
         create_total, create_top = import_profile(
-            [*profiled, "create", "--bundle", str(bundle), "profiled"],
+            [*profiled, "create", "--bundle", str(bundle), f"{RUN}-profiled"],
             runs=5,
-            after=[binary, *pr, "delete", "--force", "profiled"],
+            after=[binary, *pr, "delete", "--force", f"{RUN}-profiled"],
         )
-        timed([binary, *pr, "create", "--bundle", str(bundle), "profiled"])
-        state_total, state_top = import_profile([*profiled, "state", "profiled"], runs=5)
-        timed([binary, *pr, "delete", "--force", "profiled"])
+        timed([binary, *pr, "create", "--bundle", str(bundle), f"{RUN}-profiled"])
+        state_total, state_top = import_profile([*profiled, "state", f"{RUN}-profiled"], runs=5)
+        timed([binary, *pr, "delete", "--force", f"{RUN}-profiled"])
         reap_orphans()
     floors = startup_floors()
 

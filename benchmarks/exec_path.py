@@ -39,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from cli import (  # noqa: E402
+    RUN,
     become_subreaper,
     import_profile,
     launcher_argv,
@@ -231,11 +232,11 @@ def main() -> int:
                 root = base / f"{name}-root"
                 for step in ("create", "start"):
                     extra = ["--bundle", str(bundle)] if step == "create" else []
-                    timed([exe, "--root", str(root), step, *extra, "c"])
+                    timed([exe, "--root", str(root), step, *extra, f"{RUN}-{name}"])
                 commands[name] = [
                     "--root", str(root), "--log", str(base / f"{name}.log"),
                     "--log-format", "json", "exec", "--process", str(process), "--detach",
-                    "--pid-file", str(base / f"{name}.pid"), "c",
+                    "--pid-file", str(base / f"{name}.pid"), f"{RUN}-{name}",
                 ]  # fmt: skip
             for name, exe in runtimes.items():  # warm the page cache
                 timed([exe, *commands[name]])
@@ -253,7 +254,14 @@ def main() -> int:
         finally:
             for name, exe in runtimes.items():
                 subprocess.run(
-                    [exe, "--root", str(base / f"{name}-root"), "delete", "--force", "c"],
+                    [
+                        exe,
+                        "--root",
+                        str(base / f"{name}-root"),
+                        "delete",
+                        "--force",
+                        f"{RUN}-{name}",
+                    ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
