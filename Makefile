@@ -17,7 +17,11 @@ APT_PACKAGES := busybox-static runc crun libseccomp2 iproute2 procps containerd 
 .PHONY: setup apt venv example test lint
 
 setup: venv
-	$(VPYTHON) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@# editable_mode=compat: the checkout is put on the path by a plain .pth line, which the
+	@# pyrunc launcher (bin/pyrunc, started with -I -S) reads; the default mode's import hook
+	@# would need the whole `site` machinery on every CLI call.
+	$(VPYTHON) -m pip install -q --disable-pip-version-check \
+		--config-settings editable_mode=compat -e '.[dev]'
 	@# An editable install leaves no bytecode; compile it once so that every CLI run (an
 	@# engine starts one per operation) does not recompile the library from source.
 	$(VPYTHON) -m compileall -q libcontainer specconv pyrunc >/dev/null

@@ -1,20 +1,27 @@
 """``pyrunc``: the entry point. Global flags, then one command, then runc's exit codes.
 
 Only :mod:`pyrunc.flags`, :mod:`pyrunc.commands` and :mod:`pyrunc.logs` are imported before
-the command is known; each command imports what it needs itself.
+the command is known; each command imports what it needs itself. Engines start one pyrunc per
+container operation, so nothing here imports a module the command does not need (no
+``typing``, ``importlib`` or ``collections`` at run time: on a slow machine each costs more
+than a ``state`` command's own work), and the process ends with :func:`os._exit` once its
+output is flushed (see :func:`main`).
 """
 
 from __future__ import annotations
 
-import importlib
+import gc
 import os
 import sys
-from collections.abc import Sequence
 
 from pyrunc.commands import BY_NAME, COMMANDS, GLOBAL_FLAGS
 from pyrunc.context import Globals, error_message
 from pyrunc.flags import Command, Flag, UsageError, flag_synopsis, parse_flags
 from pyrunc.logs import logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["main", "run"]
 
@@ -107,7 +114,8 @@ def run(argv: Sequence[str]) -> int:
         criu=gopts["criu"],
     )
     module_name, func_name = cmd.handler.split(":")
-    handler = getattr(importlib.import_module(module_name), func_name)
+    # __import__ with a fromlist returns the submodule itself (importlib costs an import).
+    handler = getattr(__import__(module_name, fromlist=[func_name]), func_name)
     try:
         code: int = handler(g, opts, args)
         return code
@@ -123,13 +131,25 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The console script: run and exit with the command's status."""
+    """The command: run, flush, and exit with the command's status.
+
+    The exit is :func:`os._exit`: the interpreter's finalisation (tearing down every module
+    and collecting what attrs and cattrs generated) takes longer than most commands, and
+    there is nothing left for it to do. The command's output is flushed here; log lines are
+    flushed as they are written; the container's processes are not ours to wait for (runc
+    leaves them to the subreaper too); the library's background threads are daemons.
+    """
+    # A call allocates its objects once and exits; the cyclic collector's passes over what
+    # attrs and cattrs generate cost a create or exec several per cent. Collect rarely
+    # instead (never, in most calls): a long-running `run` or `events` still collects.
+    gc.set_threshold(100_000, 10, 10)
     code = run(sys.argv[1:] if argv is None else argv)
-    try:
-        sys.stdout.flush()
-    except OSError:
-        pass
-    sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any
 
 from pyrunc import handles, library
 from pyrunc.context import CliError, Globals
 from pyrunc.failures import EXEC_FAILED_STATUS, describe
 from pyrunc.logs import logger
-from pyrunc.tty import exit_status, forward_signals, relay_pty
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than a whole command
+    from typing import Any
+
     from libcontainer import Process
     from libcontainer.container import Container
     from specconv import ProcessSpec
@@ -132,6 +133,8 @@ def create(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
 
 def _attach(proc: Process) -> int:
     """Wait for an attached process, forwarding signals and relaying its pty."""
+    from pyrunc.tty import exit_status, forward_signals, relay_pty  # signal, contextlib
+
     assert proc.pid is not None
     with forward_signals(proc.pid):
         if proc.console is not None:
@@ -179,7 +182,7 @@ def exec_process_spec(g: Globals, opts: dict[str, Any], args: list[str], bundle:
     if opts["process"]:
         with open(opts["process"], "rb") as f:
             data = json.loads(f.read())
-        return specconv.process_args(specconv.parse_spec({"process": data}))
+        return specconv.process_args(specconv.parse_process(data))
     if len(args) < 2:
         raise CliError("exec args cannot be empty")
     with open(os.path.join(bundle, "config.json"), "rb") as f:
@@ -215,7 +218,7 @@ def exec_process_spec(g: Globals, opts: dict[str, Any], args: list[str], bundle:
     except ValueError:
         raise CliError("--additional-gids takes numeric gids") from None
     user["additionalGids"] = [*(user.get("additionalGids") or []), *extra]
-    return specconv.process_args(specconv.parse_spec({"process": p}))
+    return specconv.process_args(specconv.parse_process(p))
 
 
 def sub_cgroup_paths(values: list[str]) -> dict[str, str]:

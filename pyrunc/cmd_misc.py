@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
 
 from pyrunc import SPEC_VERSION, __version__, handles, library
 from pyrunc.context import CliError, Globals
 from pyrunc.gojson import dumps
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than a whole command
+    from typing import Any
 
 __all__ = [
     "checkpoint",

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Any
 
 from pyrunc import handles
 from pyrunc.context import CliError, Globals
 from pyrunc.gojson import dumps
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than a whole command
+    from typing import Any
 
 __all__ = ["delete", "kill", "list_", "parse_signal", "ps", "state", "tabwrite"]
 

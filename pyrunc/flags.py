@@ -14,8 +14,10 @@ to import and build than a whole ``state`` command should take.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than a whole command
+    from collections.abc import Sequence
+    from typing import Any
 
 __all__ = ["Command", "Flag", "UsageError", "parse_flags", "reorder_args"]
 

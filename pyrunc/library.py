@@ -9,12 +9,14 @@ to the nearest subreaper when it exits, exactly like runc's init.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
 from pyrunc.context import CliError, Globals
 from pyrunc.logs import capture_library_logs
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than a whole command
+    from typing import Any
+
     from libcontainer import Factory, Process
     from libcontainer.container import Container
     from specconv import ProcessSpec

@@ -19,10 +19,11 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import IO, TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than a whole command
     import logging
+    from typing import IO, Any
 
 __all__ = ["Logger", "capture_library_logs", "logger"]
 

@@ -8,7 +8,7 @@ import attrs
 
 from libcontainer.errors import ConfigError
 from specconv._fields import json_name
-from specconv.spec import LinuxCapabilities, POSIXRlimit
+from specconv.spec_process import LinuxCapabilities, POSIXRlimit
 from specconv.tables import CAPABILITIES, RLIMITS
 
 __all__ = ["check_capabilities", "rlimit_numbers"]

@@ -245,14 +245,19 @@ def _first_leaf(exc: BaseException) -> tuple[str, BaseException]:
     return path.removeprefix("."), exc
 
 
-def structure(data: Any, cl: type[T]) -> T:
-    """Build a spec model from JSON-like data; any problem is a ConfigError with a JSON path."""
+def structure(data: Any, cl: type[T], root: str = "") -> T:
+    """Build a spec model from JSON-like data; any problem is a ConfigError with a JSON path
+    (starting at ``root``, the key ``data`` was found under, when given)."""
     try:
         return converter.structure(data, cl)
     except _Invalid as exc:
+        if root:
+            raise ConfigError(exc.message, field=root, value=exc.value) from None
         raise ConfigError(exc.message, value=exc.value) from None
     except BaseValidationError as exc:
         path, leaf = _first_leaf(exc)
+        if root:
+            path = root + path if path.startswith("[") else ".".join(filter(None, (root, path)))
         field = path or None
         if isinstance(leaf, _Invalid):
             raise ConfigError(leaf.message, field=field, value=leaf.value) from None

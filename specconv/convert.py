@@ -27,11 +27,11 @@ from libcontainer.configs import (
 from libcontainer.errors import ConfigError
 from specconv import spec as s
 from specconv._checks import check_capabilities, rlimit_numbers
+from specconv._example import SPEC_VERSION
 from specconv._paths import clean, join
 from specconv.convert_cgroups import create_cgroup_config, create_devices
 from specconv.convert_mounts import create_mount
 from specconv.convert_seccomp import setup_seccomp
-from specconv.example import SPEC_VERSION
 from specconv.tables import MOUNT_PROPAGATION, MS_PRIVATE, MS_RDONLY, NAMESPACES
 
 __all__ = ["create_config"]

@@ -1,17 +1,34 @@
-"""Reading and writing ``config.json``: :func:`load_spec`, :func:`parse_spec`, :func:`dump_spec`."""
+"""Reading and writing ``config.json``: :func:`load_spec`, :func:`parse_spec`, :func:`dump_spec`;
+and a process object alone: :func:`parse_process`.
+
+The models are imported where they are used: :func:`parse_process` builds only the process
+models (:mod:`specconv.spec_process`), not the whole spec's.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from libcontainer.errors import ConfigError
 from specconv._gojson import go_marshal_indent
-from specconv.spec import Spec
 
-__all__ = ["CONFIG_FILENAME", "dump_spec", "load_spec", "parse_spec", "spec_to_dict"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from specconv.spec import Spec
+    from specconv.spec_process import Process
+
+__all__ = [
+    "CONFIG_FILENAME",
+    "dump_spec",
+    "load_spec",
+    "parse_process",
+    "parse_spec",
+    "spec_to_dict",
+]
 
 CONFIG_FILENAME = "config.json"
 
@@ -41,8 +58,24 @@ def parse_spec(source: str | bytes | bytearray | Mapping[str, Any]) -> Spec:
     if not isinstance(data, Mapping):
         raise ConfigError("config.json must hold a JSON object", value=type(data).__name__)
     from specconv._codec import structure  # cattrs loads on first use
+    from specconv.spec import Spec
 
     return structure(data, Spec)
+
+
+def parse_process(data: Any) -> Process:
+    """Build the ``process`` model of a spec from decoded JSON holding that object alone.
+
+    What ``runc exec --process process.json`` reads. The result, its checks and its errors
+    are those of ``parse_spec({"process": data}).process`` (error paths start at
+    ``process``), but only the process models are built: :func:`process_args` takes it.
+    """
+    if data is None:
+        raise ConfigError("the spec has no process to run", field="process")
+    from specconv._codec import structure
+    from specconv.spec_process import Process
+
+    return structure(data, Process, root="process")
 
 
 def load_spec(path: str | os.PathLike[str]) -> Spec:

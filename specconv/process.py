@@ -14,7 +14,11 @@ import attrs
 from libcontainer.configs import Capabilities, Rlimit
 from libcontainer.errors import ConfigError
 from specconv._checks import check_capabilities, rlimit_numbers
-from specconv.spec import Box, Spec
+from specconv.spec_process import Box, Process
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from specconv.spec import Spec
 
 __all__ = ["ProcessSpec", "process_args"]
 
@@ -46,13 +50,15 @@ class ProcessSpec:
     oom_score_adj: int | None = None
 
 
-def process_args(spec: Spec) -> ProcessSpec:
+def process_args(spec: Spec | Process) -> ProcessSpec:
     """Check ``spec.process`` as ``runc run`` does and return it as a :class:`ProcessSpec`.
 
-    Raises :class:`~libcontainer.errors.ConfigError` when there is no process, ``cwd`` is
-    empty or relative, ``args`` is empty, or a capability or rlimit name is unknown.
+    ``spec`` may also be a process model read alone (:func:`specconv.parse_process`, what
+    ``runc exec --process`` reads). Raises :class:`~libcontainer.errors.ConfigError` when
+    there is no process, ``cwd`` is empty or relative, ``args`` is empty, or a capability or
+    rlimit name is unknown.
     """
-    proc = spec.process
+    proc = spec if isinstance(spec, Process) else spec.process
     if proc is None:
         raise ConfigError("the spec has no process to run", field="process")
     if not proc.cwd:

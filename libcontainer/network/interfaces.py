@@ -20,7 +20,6 @@ import contextlib
 import functools
 import logging
 import os
-import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -29,10 +28,11 @@ from libcontainer.errors import NetworkError, os_reason
 
 from . import record
 from .netns import current_netns_id, run_in_netns
-from .stats import NetworkInterface
 
 if TYPE_CHECKING:
     from libcontainer.cgroups.stats import Stats
+
+    from .stats import NetworkInterface
 
 __all__ = [
     "create_interfaces",
@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 def generate_host_name() -> str:
     """A host side name for a network without ``host_interface_name`` (as runc: ``veth``
     and seven random characters)."""
+    import secrets  # hmac and hashlib: not for every container start without veths
+
     return "veth" + secrets.token_hex(4)[:7]
 
 

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING
 
 from libcontainer.cgroups import fscommon
 from libcontainer.cgroups.fs.subsystem import join
-from libcontainer.cgroups.stats import BlkioStatEntry
 from libcontainer.errors import CgroupError
 
 if TYPE_CHECKING:
-    from libcontainer.cgroups.stats import Stats
+    from libcontainer.cgroups.stats import BlkioStatEntry, Stats
     from libcontainer.configs import Resources
 
 __all__ = ["BlkioGroup"]
@@ -109,6 +108,8 @@ _SPLIT = re.compile(r"[ :]+")
 
 def _read_blkio_stat(path: str, filename: str) -> list[BlkioStatEntry]:
     """Parse ``major:minor [op] value`` lines, skipping the ``Total`` line."""
+    from libcontainer.cgroups.stats import BlkioStatEntry
+
     entries: list[BlkioStatEntry] = []
     text = fscommon.if_exists(fscommon.read_file, path, filename)
     if text is None:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from libcontainer.cgroups import fscommon
 from libcontainer.cgroups.fs.subsystem import join
-from libcontainer.cgroups.stats import HugetlbStats
 
 if TYPE_CHECKING:
     from libcontainer.cgroups.stats import Stats
@@ -35,6 +34,8 @@ class HugetlbGroup:
 
     def get_stats(self, path: str, stats: Stats) -> None:
         """Fill usage, peak and failure count for every page size of the host."""
+        from libcontainer.cgroups.stats import HugetlbStats
+
         if not os.path.exists(path):
             return
         for size in self._page_sizes:

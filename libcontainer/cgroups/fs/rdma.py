@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 
 from libcontainer.cgroups import fscommon
 from libcontainer.cgroups.fs.subsystem import join
-from libcontainer.cgroups.stats import RdmaEntry
 
 if TYPE_CHECKING:
-    from libcontainer.cgroups.stats import Stats
+    from libcontainer.cgroups.stats import RdmaEntry, Stats
     from libcontainer.configs import Resources
 
 __all__ = ["RdmaGroup"]
@@ -55,6 +54,8 @@ def _parse_value(text: str) -> int | None:
 
 
 def _read_entries(path: str, filename: str) -> list[RdmaEntry]:
+    from libcontainer.cgroups.stats import RdmaEntry
+
     entries = []
     for line in fscommon.read_lines(path, filename):
         parts = line.split(" ")

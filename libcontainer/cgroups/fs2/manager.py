@@ -20,7 +20,7 @@ import attrs
 
 from libcontainer.cgroups import fscommon, owned, utils
 from libcontainer.cgroups.fs.rdma import RdmaGroup
-from libcontainer.cgroups.fs2 import freezer, resources, stats
+from libcontainer.cgroups.fs2 import freezer, resources
 from libcontainer.cgroups.fs2.paths import (
     create_cgroup_path,
     default_dir_path,
@@ -32,6 +32,7 @@ from libcontainer.configs import FreezerState
 from libcontainer.errors import CgroupError
 
 if TYPE_CHECKING:
+    from libcontainer.cgroups.fs2 import stats
     from libcontainer.configs import Cgroup, Resources
 
 __all__ = ["Fs2Manager"]
@@ -185,6 +186,8 @@ class Fs2Manager:
 
     def get_stats(self) -> stats.UnifiedStats:
         """Usage statistics, with the v2 extras (pressure, memory events)."""
+        from libcontainer.cgroups.fs2 import stats
+
         st = stats.UnifiedStats()
         path = self._path
         stats.stat_pids(path, st)

@@ -117,5 +117,5 @@ def test_the_budget_catches_a_heavy_import(tmp_path: Path) -> None:
     modules = imported_by(["spec", "--bundle", str(tmp_path)], site=True)
     assert (tmp_path / "config.json").exists()
     assert "attrs" in modules
-    with pytest.raises(AssertionError, match=r"libcontainer\.configs"):
+    with pytest.raises(AssertionError, match=r"spec imports .*'attrs'"):
         check_budget(modules, "spec")
