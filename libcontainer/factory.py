@@ -149,7 +149,10 @@ def with_default_cgroup(config: configs.Config, container_id: str) -> configs.Co
             scope_prefix=cgroup.scope_prefix or "runc",
             name=container_id,
         )
-    elif cgroup.parent:
+    elif cgroup.parent or cgroup.rootless:
+        # Rootless: runc's own default, the id relative to the caller's cgroup in each
+        # hierarchy, which is where a cgroup delegated to the user (systemd's Delegate=)
+        # has it; a cgroup that cannot be made there is done without (see cgroups.fs).
         named = attrs.evolve(cgroup, name=container_id)
     else:
         named = attrs.evolve(cgroup, path="/" + container_id)

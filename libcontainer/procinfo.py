@@ -58,9 +58,65 @@ def root_is(pid: int, path: str) -> bool:
 
     try:
         theirs = os.stat(f"/proc/{pid}/root")
+    except PermissionError:
+        # Not dumpable (a container process before it execs its program) and we lack
+        # CAP_SYS_PTRACE (an unprivileged caller): its mount table is still readable.
+        return _root_mount_is(pid, path)
+    except OSError:
+        return False
+    try:
         wanted = os.stat(path)
         ours = os.stat("/proc/self/root")
     except OSError:
         return False
     key = (theirs.st_dev, theirs.st_ino)
     return key == (wanted.st_dev, wanted.st_ino) and key != (ours.st_dev, ours.st_ino)
+
+
+def _root_mount_is(pid: int, path: str) -> bool:
+    """Whether the mount at ``/`` for ``pid`` is ``path`` (its device and its path inside
+    that filesystem, as ``mountinfo`` shows them) and not the mount at our own ``/``."""
+    import os
+
+    try:
+        real = os.path.realpath(path)
+        dev = os.stat(real).st_dev
+        with open(f"/proc/{pid}/mountinfo", encoding="utf-8", errors="replace") as f:
+            theirs = _root_mounts(f.read())
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as f:
+            ours_text = f.read()
+    except OSError:
+        return False
+    wanted = _fs_path(ours_text, real, f"{os.major(dev)}:{os.minor(dev)}")
+    return wanted is not None and wanted in theirs and wanted not in _root_mounts(ours_text)
+
+
+def _mount_lines(text: str) -> list[tuple[str, str, str]]:
+    """(major:minor, root, mount point) of each line of a mountinfo text (octal escapes
+    left as they are: both sides of every comparison carry them)."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split(" ", 5)
+        if len(fields) == 6:
+            out.append((fields[2], fields[3], fields[4]))
+    return out
+
+
+def _root_mounts(text: str) -> set[tuple[str, str]]:
+    return {(dev, root) for dev, root, point in _mount_lines(text) if point == "/"}
+
+
+def _fs_path(text: str, real: str, dev: str) -> tuple[str, str] | None:
+    """(major:minor, path inside the filesystem) of the directory ``real`` in our view: by
+    the deepest mount of that device holding it (the last one, where mounts are stacked)."""
+    best: tuple[str, str] | None = None
+    best_len = -1
+    escaped = real.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
+    escaped = escaped.replace("\n", "\\012")
+    for mdev, root, point in _mount_lines(text):
+        inside = escaped == point or escaped.startswith(point.rstrip("/") + "/")
+        if mdev == dev and inside and len(point) >= best_len:
+            rest = escaped[len(point) :].strip("/")
+            best = (mdev, root.rstrip("/") + "/" + rest if rest else root)
+            best_len = len(point)
+    return best

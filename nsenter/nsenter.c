@@ -187,6 +187,13 @@ static void stage1(const struct nsenter_config *c)
         log_debug(c, "unshare user namespace");
         if (unshare(CLONE_NEWUSER) < 0)
             bail(fd, "unshare user namespace");
+        /*
+         * The parent writes our maps through /proc/<us>: a non-dumpable process's files
+         * belong to root, which an unprivileged parent is not (runc does the same).
+         */
+        log_debug(c, "temporarily set process as dumpable");
+        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+            bail(fd, "prctl(PR_SET_DUMPABLE)");
         log_debug(c, "request stage-0 to map user namespace");
         send_msg(fd, NSENTER_MSG_USERMAP, (int)getpid(), NULL);
         if (wait_msg(fd, NSENTER_MSG_USERMAP_ACK) < 0)

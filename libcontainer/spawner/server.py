@@ -73,6 +73,15 @@ def _write_maps(pid: int, req: SpawnRequest) -> None:
                 f.write(_map_text(maps))
 
 
+def _map_error(e: OSError | subprocess.CalledProcessError) -> str:
+    """What went wrong writing the maps: newuidmap's own words, or the file and errno."""
+    if isinstance(e, subprocess.CalledProcessError):
+        said = (e.stderr or b"").decode(errors="replace").strip().splitlines()
+        tool = os.path.basename(str(e.cmd[0]))
+        return f"{tool} failed (status {e.returncode}): {said[-1] if said else 'no message'}"
+    return f"{e.filename}: {os_reason(e)}" if e.filename else os_reason(e)
+
+
 def serve_one(ctl: socket.socket, req: SpawnRequest, fds: list[int]) -> SpawnResult:
     """Clone the process ``req`` describes; in stage-2 this never returns (it runs the init).
 
@@ -123,7 +132,11 @@ def _handshake(sock: socket.socket, stage1: int, req: SpawnRequest) -> SpawnResu
                 try:
                     _write_maps(value, req)
                 except (OSError, subprocess.CalledProcessError) as e:
-                    return SpawnResult(stage1, error=f"writing uid/gid maps: {e}")
+                    # Stage-1 holds a copy of this socket (it was cloned from us), so
+                    # closing ours is no EOF for it: tell it to give up, or it waits for
+                    # the maps forever (and the caller, reaping it, with it).
+                    sock.send(_MSG.pack(_MSG_ERROR, 0, b""))
+                    return SpawnResult(stage1, error=f"writing uid/gid maps: {_map_error(e)}")
                 sock.send(_MSG.pack(_MSG_USERMAP_ACK, 0, b""))
             elif kind == _MSG_CHILD:
                 return SpawnResult(stage1, value)
