@@ -200,7 +200,13 @@ class Container:
             # Any user the container runs as must be able to open it for writing; the
             # umask would have taken those bits away.
             os.chmod(fifo_path, 0o622)
-            os.chown(fifo_path, uid, gid)
+            try:
+                os.chown(fifo_path, uid, gid)
+            except PermissionError:
+                # Unprivileged, with the container's root mapped to a subordinate uid:
+                # runc fails here; the mode alone lets that root write it.
+                if os.geteuid() == 0:
+                    raise
             fifo_fd = os.open(fifo_path, os.O_PATH | os.O_CLOEXEC)
             sock = launch.spawn(
                 ctx,

@@ -31,6 +31,7 @@ __all__ = [
     "NotADeviceError",
     "OwnershipError",
     "ProcessStartError",
+    "RootlessError",
     "StateFileError",
     "SyscallError",
     "os_reason",
@@ -62,6 +63,12 @@ class ConfigError(LibcontainerError, ValueError):
         if self.has_value:
             text = f"{text} (got {shown(value)})"
         super().__init__(text)
+
+
+class RootlessError(ConfigError):
+    """The config asks for what an unprivileged user cannot have here (a cgroup limit
+    without a cgroup delegated to it, id mappings without ``newuidmap`` or subordinate ids,
+    rlimits above its own). Raised before anything is created."""
 
 
 class InvalidIdError(LibcontainerError, ValueError):

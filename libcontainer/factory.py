@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from libcontainer import configs, eventlog
+from libcontainer import configs, eventlog, rootless
 from libcontainer.container import Container, load_container
 from libcontainer.errors import (
     ConfigError,
@@ -16,31 +16,39 @@ from libcontainer.errors import (
     OwnershipError,
 )
 from libcontainer.spawner import SpawnerLike, default_spawner
-from libcontainer.state import DEFAULT_ROOT, State, StateStore, validate_id
+from libcontainer.state import State, StateStore, validate_id
 
 log = logging.getLogger("libcontainer")
 
 
 class Factory:
-    """Containers under ``root`` (default ``/run/pyrunc``), one directory each.
+    """Containers under ``root``, one directory each.
 
-    ``spawner`` is the helper that clones container processes; by default one per process,
-    started on first use (see :mod:`libcontainer.spawner`).
+    ``root`` defaults to ``/run/pyrunc``, or for an unprivileged user to
+    ``$XDG_RUNTIME_DIR/pyrunc`` (made with mode 0700 and the sticky bit), as runc chooses
+    its own (see :mod:`libcontainer.rootless`). ``spawner`` is the helper that clones
+    container processes; by default one per process, started on first use (see
+    :mod:`libcontainer.spawner`). ``newuidmap``/``newgidmap`` are the setuid helpers that
+    write id mappings an unprivileged user may not write itself; by default found on
+    ``PATH``, as runc finds them.
     """
 
     def __init__(
         self,
-        root: str | os.PathLike[str] = DEFAULT_ROOT,
+        root: str | os.PathLike[str] | None = None,
         *,
         spawner: SpawnerLike | None = None,
         newuidmap: str | None = None,
         newgidmap: str | None = None,
     ) -> None:
+        if root is None:
+            root = rootless.default_root()
+            rootless.prepare_root(root)
         self.store = StateStore(root)
         self.root = Path(self.store.root)
         self._spawner = spawner
-        self._newuidmap = newuidmap
-        self._newgidmap = newgidmap
+        self._newuidmap = newuidmap if newuidmap is not None else _look_path("newuidmap")
+        self._newgidmap = newgidmap if newgidmap is not None else _look_path("newgidmap")
 
     @property
     def spawner(self) -> SpawnerLike:
@@ -78,6 +86,12 @@ class Factory:
             manager = new_manager(config.cgroups, owner=owner)
             _refuse_hierarchy_roots(config.cgroups, manager.get_paths())
             check_before_create(manager)
+        rootless.check_config(
+            config,
+            manager.get_paths() if manager is not None else None,
+            newuidmap=self._newuidmap,
+            newgidmap=self._newgidmap,
+        )
         state = State(
             id=container_id,
             created=configs.Timestamp.now(),
@@ -133,6 +147,12 @@ class Factory:
                 continue
             ids.append(container_id)
         return ids
+
+
+def _look_path(name: str) -> str | None:
+    import shutil
+
+    return shutil.which(name)
 
 
 def with_default_cgroup(config: configs.Config, container_id: str) -> configs.Config:

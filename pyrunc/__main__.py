@@ -66,7 +66,7 @@ def _arg_count_error(cmd: Command, n: int) -> str | None:
 def run(argv: Sequence[str]) -> int:
     """Parse ``argv`` (without the program name), run the command, return the exit status."""
     try:
-        gopts, rest, _ = parse_flags(GLOBAL_FLAGS, argv)
+        gopts, rest, given = parse_flags(GLOBAL_FLAGS, argv)
     except UsageError as e:
         logger.error(str(e))
         return 1
@@ -113,6 +113,16 @@ def run(argv: Sequence[str]) -> int:
         rootless=gopts["rootless"],
         criu=gopts["criu"],
     )
+    if "root" not in given:
+        # The default root (under $XDG_RUNTIME_DIR when not root) is made as runc makes it.
+        from libcontainer.errors import StateFileError
+        from libcontainer.rootless import prepare_root
+
+        try:
+            prepare_root(g.root)
+        except StateFileError as e:
+            logger.fatal(error_message(e))
+            return 1
     module_name, func_name = cmd.handler.split(":")
     # __import__ with a fromlist returns the submodule itself (importlib costs an import).
     handler = getattr(__import__(module_name, fromlist=[func_name]), func_name)

@@ -6,13 +6,15 @@ Handlers are ``module:function`` strings imported only when that command runs, s
 
 from __future__ import annotations
 
+from libcontainer.rootless import default_root
 from pyrunc.flags import Command, Flag
 
 GLOBAL_FLAGS = (
     Flag(("debug",), help="enable debug logging"),
     Flag(("log",), "str", help="set the log file to write runc logs to (default is '/dev/stderr')"),
     Flag(("log-format",), "str", "text", "set the log format ('text' (default), or 'json')"),
-    Flag(("root",), "str", "/run/pyrunc", "root directory for storage of container state"),
+    # runc's: /run/runc, or $XDG_RUNTIME_DIR/runc for an unprivileged user.
+    Flag(("root",), "str", default_root(), "root directory for storage of container state"),
     Flag(("criu",), "str", "criu", "path to the criu binary used for checkpoint and restore"),
     Flag(("systemd-cgroup",), help='enable systemd cgroup support ("slice:prefix:name")'),
     Flag(("rootless",), "str", "auto", "ignore cgroup permission errors (true, false or auto)"),

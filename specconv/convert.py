@@ -137,8 +137,8 @@ def create_config(
     use_systemd_cgroup: bool = False,
     no_pivot_root: bool = False,
     no_new_keyring: bool = False,
-    rootless_euid: bool = False,
-    rootless_cgroups: bool = False,
+    rootless_euid: bool | None = None,
+    rootless_cgroups: bool | None = None,
 ) -> Config:
     """Build the libcontainer :class:`~libcontainer.configs.Config` for ``spec``.
 
@@ -146,14 +146,19 @@ def create_config(
     and relative bind mount sources resolve against it, and the config is labelled
     ``bundle=<bundle>``. ``cgroup_name`` names the cgroup when the spec has no
     ``cgroupsPath`` (runc passes the container id). The other flags are runc's
-    ``CreateOpts``. The result is not validated yet: pass it to
-    :func:`libcontainer.configs.validate`.
+    ``CreateOpts``; ``rootless_euid`` and ``rootless_cgroups`` default to what runc's
+    command line passes: whether this process runs as a user other than root. The result is
+    not validated yet: pass it to :func:`libcontainer.configs.validate`.
 
     Raises :class:`~libcontainer.errors.ConfigError` (with the JSON path of the culprit)
     for a missing root, a relative mount destination, unknown namespace, device, seccomp,
     capability or rlimit names, a bad ``rootfsPropagation``, a user namespace without a
     root mapping, or a systemd ``cgroupsPath`` that is not ``slice:prefix:name``.
     """
+    if rootless_euid is None:
+        rootless_euid = os.geteuid() != 0
+    if rootless_cgroups is None:
+        rootless_cgroups = os.geteuid() != 0
     cwd = os.path.realpath(os.fspath(bundle))
     if spec.root is None:
         raise ConfigError("root must be specified", field="root")

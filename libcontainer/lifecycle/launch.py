@@ -16,7 +16,7 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from libcontainer import apparmor, selinux, stagelog, sync
+from libcontainer import apparmor, rootless, selinux, stagelog, sync
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit, Seccomp
 from libcontainer.console import send_console
@@ -66,6 +66,15 @@ def _host_id(maps: tuple[IDMap, ...], cid: int) -> int:
     return cid if not maps else 65534
 
 
+def _setgroups_denied(config: Config) -> bool:
+    """runc's rule: a rootless container denies setgroups(2) when its gid map is the one the
+    kernel lets an unprivileged process write itself (which it requires); a map written by
+    newgidmap leaves it allowed, so the container's processes can have their groups."""
+    from libcontainer.idmap import direct_write_allowed
+
+    return config.rootless_euid and direct_write_allowed(config.gid_mappings, os.getegid())
+
+
 def clone_request_for_init(
     ctx: LaunchContext, payload: InitPayload, guard: Guard | None = None
 ) -> SpawnRequest:
@@ -85,7 +94,7 @@ def clone_request_for_init(
         join=tuple(join),
         uid_mappings=config.uid_mappings if _id_maps_needed(config) else (),
         gid_mappings=config.gid_mappings if _id_maps_needed(config) else (),
-        setgroups_deny=config.rootless_euid,
+        setgroups_deny=_setgroups_denied(config),
         become_root=userns,
         newuidmap=ctx.newuidmap,
         newgidmap=ctx.newgidmap,
@@ -131,6 +140,8 @@ def spawn(
         process.label or config.process_label, enabled=selinux.host_enabled()
     )
     stdio = process._child_stdio()
+    if config.is_private(NamespaceType.NEWUSER):
+        rootless.share_stdio_pipes(stdio, host_root_ids(config)[0])
     with _channel() as (ours, theirs):
         fds = [theirs.fileno(), *stdio, *process.pass_fds]
         extra_start = 4

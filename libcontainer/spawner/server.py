@@ -53,7 +53,9 @@ def _map_text(mappings: tuple[IDMap, ...]) -> str:
 
 
 def _write_maps(pid: int, req: SpawnRequest) -> None:
-    """The parent's half of the user-namespace handshake (runc's updateSetgroups/uid_map)."""
+    """The parent's half of the user-namespace handshake (runc's update_setgroups and
+    update_uidmap): each map is written directly, and only where that is refused (an
+    unprivileged caller mapping more than its own id) through newuidmap/newgidmap."""
     if req.setgroups_deny:
         with open(f"/proc/{pid}/setgroups", "w") as f:
             f.write("deny")
@@ -63,14 +65,17 @@ def _write_maps(pid: int, req: SpawnRequest) -> None:
     ):
         if not maps:
             continue
-        if tool:
-            args = [tool, str(pid)]
-            for m in maps:
-                args += [str(m.container_id), str(m.host_id), str(m.size)]
-            subprocess.run(args, check=True, capture_output=True)
-        else:
+        try:
             with open(f"/proc/{pid}/{kind}_map", "w") as f:
                 f.write(_map_text(maps))
+            continue
+        except PermissionError:
+            if not tool:
+                raise
+        args = [tool, str(pid)]
+        for m in maps:
+            args += [str(m.container_id), str(m.host_id), str(m.size)]
+        subprocess.run(args, check=True, capture_output=True)
 
 
 def _map_error(e: OSError | subprocess.CalledProcessError) -> str:
