@@ -39,11 +39,14 @@ class FdSet:
         stdio: tuple[int, int, int] | None,
         extra: tuple[int, ...],
         fifo: int | None,
+        mounts: dict[int, int] | None = None,
     ) -> None:
         self.sync = sync
         self.stdio = stdio
         self.extra = extra
         self.fifo = fifo
+        self.mounts = mounts or {}
+        """Bind sources the runtime opened, by mount index, until :meth:`drop_mounts`."""
 
     @classmethod
     def adopt(cls, layout: FdLayout, fds: Sequence[int]) -> FdSet:
@@ -65,16 +68,24 @@ class FdSet:
             stdio=(park(layout.stdio[0]), park(layout.stdio[1]), park(layout.stdio[2])),
             extra=tuple(park(i) for i in layout.extra),
             fifo=park(layout.fifo) if layout.fifo is not None else None,
+            mounts={index: park(i) for index, i in layout.mounts},
         )
         _close_all_but(parked.held(), low=3)
         return parked
 
     def held(self) -> list[int]:
-        """Every fd above stdio we still hold (the channel, parked stdio and extras, fifo)."""
-        out = [self.sync, *(self.stdio or ()), *self.extra]
+        """Every fd above stdio we still hold (the channel, parked stdio and extras, fifo,
+        bind sources)."""
+        out = [self.sync, *(self.stdio or ()), *self.extra, *self.mounts.values()]
         if self.fifo is not None:
             out.append(self.fifo)
         return out
+
+    def drop_mounts(self) -> None:
+        """Close the bind sources (attached or not, they are of no more use)."""
+        for fd in self.mounts.values():
+            os.close(fd)
+        self.mounts = {}
 
     def install_stdio(self, stdio: tuple[int, int, int] | None = None) -> None:
         """dup2 the container's stdio (or ``stdio``, e.g. a pty) onto 0, 1, 2.

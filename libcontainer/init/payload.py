@@ -44,6 +44,9 @@ class FdLayout:
     extra: tuple[int, ...] = ()
     fifo: int | None = None
     """O_PATH fd of exec.fifo (standard init only)."""
+    mounts: tuple[tuple[int, int], ...] = ()
+    """(index in ``config.mounts``, position): bind sources the runtime opened (see
+    :mod:`libcontainer.mountsources`; standard init only)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -62,8 +62,13 @@ def run(payload: InitPayload, fds: FdSet, sock: socket.socket) -> None:
         _container_hooks(config, payload.container_id, "createContainer", "creating")
 
     rootfs.prepare_rootfs(
-        config, syscalls=syscalls, run_hooks=hooks_before_pivot, in_cgroups=in_cgroups
+        config,
+        syscalls=syscalls,
+        run_hooks=hooks_before_pivot,
+        in_cgroups=in_cgroups,
+        mount_sources=fds.mounts,
     )
+    fds.drop_mounts()
     if process.terminal:
         _setup_console(sock, fds, syscalls, process.console_size)
     rootfs.finalize_rootfs(config, syscalls=syscalls)

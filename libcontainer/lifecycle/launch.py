@@ -13,10 +13,10 @@ import os
 import resource
 import signal
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from libcontainer import apparmor, rootless, selinux, stagelog, sync
+from libcontainer import apparmor, mountsources, rootless, selinux, stagelog, sync
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit, Seccomp
 from libcontainer.console import send_console
@@ -116,6 +116,15 @@ def clone_request_for_setns(
 
 
 @contextlib.contextmanager
+def _closing(fds: Iterable[int]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+@contextlib.contextmanager
 def _channel() -> Iterator[tuple[socket.socket, socket.socket]]:
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
@@ -142,17 +151,26 @@ def spawn(
     stdio = process._child_stdio()
     if config.is_private(NamespaceType.NEWUSER):
         rootless.share_stdio_pipes(stdio, host_root_ids(config)[0])
-    with _channel() as (ours, theirs):
+    # Bind sources the container's root could not reach (see libcontainer.mountsources).
+    sources = mountsources.open_mount_sources(config) if kind == "standard" else {}
+    with _channel() as (ours, theirs), _closing(sources.values()):
         fds = [theirs.fileno(), *stdio, *process.pass_fds]
         extra_start = 4
+        fifo = None
+        if fifo_fd is not None:
+            fifo = len(fds)
+            fds.append(fifo_fd)
+        mounts = []
+        for index, fd in sources.items():
+            mounts.append((index, len(fds)))
+            fds.append(fd)
         layout = FdLayout(
             sync=0,
             stdio=(1, 2, 3),
             extra=tuple(range(extra_start, extra_start + len(process.pass_fds))),
-            fifo=len(fds) if fifo_fd is not None else None,
+            fifo=fifo,
+            mounts=tuple(mounts),
         )
-        if fifo_fd is not None:
-            fds.append(fifo_fd)
         payload = InitPayload(
             kind="standard" if kind == "standard" else "setns",
             container_id=ctx.container_id,

@@ -20,6 +20,8 @@ from libcontainer.errors import ConfigError, SyscallError
 from libcontainer.system import (
     AT_RECURSIVE,
     MNT_DETACH,
+    MOVE_MOUNT_F_EMPTY_PATH,
+    MOVE_MOUNT_T_EMPTY_PATH,
     MS_BIND,
     MS_MOVE,
     MS_PRIVATE,
@@ -40,6 +42,7 @@ from .securejoin import (
     clean_path,
     create_file_in_root,
     mkdir_all_in_root,
+    open_in_root,
     procfd,
     secure_join,
     strip_root,
@@ -239,10 +242,14 @@ def _copy_tree(src: str, dst: str) -> None:
         os.chown(d, st.st_uid, st.st_gid, follow_symlinks=False)
 
 
-def mount_bind(ctx: MountContext, m: Mount) -> None:
-    """Bind-mount a host path (file or directory) and apply flags, propagation, attrs."""
+def mount_bind(ctx: MountContext, m: Mount, *, source_fd: int | None = None) -> None:
+    """Bind-mount a host path (file or directory) and apply flags, propagation, attrs.
+
+    ``source_fd``: a detached copy of the source the runtime made (see
+    :mod:`libcontainer.mountsources`), attached instead of binding the path.
+    """
     try:
-        src = os.stat(m.source)
+        src = os.stat(m.source) if source_fd is None else os.fstat(source_fd)
     except FileNotFoundError:
         raise ConfigError(f"bind mount source {m.source} does not exist") from None
     except OSError as e:
@@ -253,12 +260,28 @@ def mount_bind(ctx: MountContext, m: Mount) -> None:
         mkdir_all_in_root(ctx.root, m.destination)
     else:
         create_file_in_root(ctx.root, m.destination)
-    mount_propagate(ctx, m)
+    if source_fd is None:
+        mount_propagate(ctx, m)
+    else:
+        _attach_source(ctx, m, source_fd)
     # MS_BIND ignores the other flags; a remount applies them (ro, nosuid, ...).
     if m.flags & ~(MS_BIND | MS_REC | MS_REMOUNT):
         remount_bind(ctx, m.destination, m.flags)
     if m.rec_attr is not None:
         _set_rec_attr(ctx, m)
+
+
+def _attach_source(ctx: MountContext, m: Mount, source_fd: int) -> None:
+    # Onto an fd of the target opened inside the rootfs, as every mount here goes.
+    target = open_in_root(ctx.root, m.destination, os.O_PATH, ctx.syscalls)
+    try:
+        flags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
+        ctx.syscalls.move_mount(source_fd, "", target, "", flags)
+    except SyscallError as e:
+        raise fail(e, f"mount {m.source} to {m.destination}") from None
+    finally:
+        os.close(target)
+    apply_propagation(ctx, m.destination, m.propagation_flags)
 
 
 def _set_rec_attr(ctx: MountContext, m: Mount) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from libcontainer.configs import Command, Config, Mount, NamespaceType
 from libcontainer.errors import HookError, SyscallError
@@ -148,6 +148,7 @@ def prepare_rootfs(
     syscalls: Syscalls,
     run_hooks: Callable[[], None],
     in_cgroups: Callable[[], None] | None = None,
+    mount_sources: Mapping[int, int] | None = None,
 ) -> None:
     """Set up the rootfs and jail the process in it (runc's ``prepareRootfs``).
 
@@ -162,6 +163,8 @@ def prepare_rootfs(
 
     ``in_cgroups()`` is called before the first cgroup mount: a cgroup mount shows the
     process's own cgroups, so it must wait until the runtime has put it in them.
+    ``mount_sources`` maps indexes of ``config.mounts`` to bind sources the runtime opened
+    (see :mod:`libcontainer.mountsources`).
     """
     root = os.path.realpath(config.rootfs)
     in_userns = in_user_namespace()
@@ -169,13 +172,16 @@ def prepare_rootfs(
         root=root, syscalls=syscalls, cgroupns=config.has_namespace(NamespaceType.NEWCGROUP)
     )
     prepare_root(ctx, config.root_propagation)
-    for m in config.mounts:
+    for i, m in enumerate(config.mounts):
         if in_cgroups is not None and m.device in ("cgroup", "cgroup2"):
             in_cgroups()
             in_cgroups = None
         for cmd in m.premount_cmds:
             run_mount_command(cmd, "premount")
-        mount_to_rootfs(ctx, m)
+        if mount_sources and i in mount_sources and m.device == "bind":
+            mount_bind(ctx, m, source_fd=mount_sources[i])
+        else:
+            mount_to_rootfs(ctx, m)
         for cmd in m.postmount_cmds:
             run_mount_command(cmd, "postmount")
 

@@ -44,6 +44,8 @@ ALLOWED = {
     "libcontainer.lifecycle.store",
     "libcontainer.ocistate",
     "libcontainer.procinfo",
+    # The default state root ($XDG_RUNTIME_DIR/pyrunc when not root), read on every call.
+    "libcontainer.rootless",
 }
 #: Never on these paths (third-party and the heavier standard modules).
 FORBIDDEN = {
