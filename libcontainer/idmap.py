@@ -96,11 +96,11 @@ def check_mappings(
             continue
         shown = ", ".join(f"{m.container_id}:{m.host_id}:{m.size}" for m in maps)
         helper = "newuidmap" if kind == "uid" else "newgidmap"
-        if not tool:
+        if not tool or not os.access(tool, os.X_OK):
             raise RootlessError(
-                f"mapping {shown} needs {helper} (Debian's uidmap package) for an "
-                f"unprivileged user; without it only one {kind}, your own ({own}), can be "
-                "mapped, with size 1",
+                f"mapping {shown} needs {helper} (Debian's uidmap package; "
+                f"{tool or 'not found on PATH'}) for an unprivileged user; without it only "
+                f"one {kind}, your own ({own}), can be mapped, with size 1",
                 field=field,
             )
         granted = read_subids(path, user, passwd_uid)

@@ -94,12 +94,12 @@ def prepare_root(root: str) -> None:
                 "the permissions of the path in $XDG_RUNTIME_DIR)"
             ) from None
         return
-    if os.geteuid() != 0 and not os.path.isdir(root):
-        parent = os.path.dirname(root) or "/"
-        if not os.access(parent, os.W_OK | os.X_OK):
+    if os.geteuid() != 0:
+        target = root if os.path.isdir(root) else os.path.dirname(root) or "/"
+        if not os.access(target, os.W_OK | os.X_OK):
             raise StateFileError(
-                f"cannot create the state root {root}: uid {os.geteuid()} may not write "
-                f"{parent} (set XDG_RUNTIME_DIR to a directory of yours, as a login does, "
+                f"cannot use the state root {root}: uid {os.geteuid()} may not write "
+                f"{target} (set XDG_RUNTIME_DIR to a directory of yours, as a login does, "
                 "or choose a root you own)"
             )
 

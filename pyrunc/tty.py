@@ -66,7 +66,9 @@ def relay_pty(master: IO[bytes]) -> None:
     if stdin_tty:
         _copy_winsize(0, mfd)
         signal.signal(signal.SIGWINCH, lambda *_: _copy_winsize(0, mfd))
-        tty.setraw(0)
+        # TCSANOW, as runc's MakeRaw: TCSAFLUSH (setraw's default) would throw away what
+        # was typed ahead (a script feeding the container's shell before it started).
+        tty.setraw(0, termios.TCSANOW)
     readers = [mfd, 0]
     try:
         while mfd in readers:

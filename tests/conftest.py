@@ -1,7 +1,8 @@
 """Shared fixtures: a real busybox rootfs, bundles, and a session-end leak check.
 
 The leak check is the suite's promise to the machine it runs on: after the last test there
-must be no mount, cgroup, process, network namespace or state directory that a test made.
+must be no mount, cgroup, process, network namespace, state directory or user (with its
+subordinate ids) that a test made.
 """
 
 from __future__ import annotations
@@ -145,6 +146,18 @@ def _netns() -> set[str]:
         return set()
 
 
+def _users() -> list[str]:
+    """Users (and their subordinate id lines) this run made: the rootless tests' own."""
+    found = []
+    for path in ("/etc/passwd", "/etc/group", "/etc/subuid", "/etc/subgid"):
+        try:
+            with open(path) as f:
+                found += [f"{path}: {line.split(':')[0]}" for line in f if RUN_TOKEN in line]
+        except OSError:
+            continue
+    return found
+
+
 def _children() -> list[str]:
     me = str(os.getpid())
     out = []
@@ -230,6 +243,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     new_ns = sorted(_netns() - before_ns)
     if new_ns:
         problems.append(f"network namespaces left behind: {new_ns}")
+    users = _users()
+    if users:
+        problems.append(f"users left behind: {users}")
     children = [c for c in _children() if " Z " not in c]
     if children:
         problems.append(f"processes left behind (children of the test runner): {children}")

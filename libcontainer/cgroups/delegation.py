@@ -32,7 +32,14 @@ _V1_FIELDS: dict[str, tuple[str, ...]] = {
         "oom_kill_disable",
         "memory_swappiness",
     ),
-    "cpu": ("cpu_shares", "cpu_quota", "cpu_period", "cpu_rt_runtime", "cpu_rt_period", "cpu_weight"),
+    "cpu": (
+        "cpu_shares",
+        "cpu_quota",
+        "cpu_period",
+        "cpu_rt_runtime",
+        "cpu_rt_period",
+        "cpu_weight",
+    ),
     "cpuset": ("cpuset_cpus", "cpuset_mems"),
     "pids": ("pids_limit",),
     "blkio": (
@@ -120,29 +127,31 @@ def check_delegation(cgroup: Cgroup, paths: Mapping[str, str]) -> None:
     unified_only = set(paths) == {""}
     needed = limited_controllers(cgroup.resources)
     if unified_only and (needed or cgroup.resources.unified):
-        fields = [f for used in needed.values() for f in used] + [
-            f"unified[{k!r}]" for k in cgroup.resources.unified
-        ]
-        needed = {"": fields}
-    wanted = dict(paths) if cgroup.path else {k: paths[k] for k in needed if k in paths}
-    for key, path in wanted.items():
-        problem = _problem(path)
-        if problem is None:
-            continue
-        what = key or "cgroup v2"
-        if key in needed:
-            fields = ", ".join(needed[key])
-            raise RootlessError(
-                f"the {what} limit ({fields}) needs a cgroup delegated to this user: "
-                f"{path}: {problem}. Without cgroup delegation a rootless container gets "
-                "no limits: remove them, or run from inside a cgroup subtree delegated "
-                "to you (systemd's Delegate=, or one root chowned to you)",
-                field="cgroups.resources",
-            )
+        every = [f for used in needed.values() for f in used]
+        needed = {"": every + [f"unified[{k!r}]" for k in cgroup.resources.unified]}
+    missing = []
+    for key, used in needed.items():
+        where = paths.get(key, "")
+        problem = _problem(where) if where else None
+        if problem is not None:
+            missing.append(f"{key or 'cgroup v2'} ({', '.join(used)}): {where}: {problem}")
+    if missing:
         raise RootlessError(
-            f"cgroups.path {cgroup.path!r} needs the {what} cgroup {path}: {problem}. "
-            "Without cgroup delegation leave cgroups.path unset (the container then runs "
-            "without the cgroups it cannot have)",
-            field="cgroups.path",
-            value=cgroup.path,
+            "these limits need cgroups delegated to this user: "
+            + "; ".join(missing)
+            + ". Without cgroup delegation a rootless container gets no limits: remove "
+            "them, or run from inside a cgroup subtree delegated to you (systemd's "
+            "Delegate=, or one that root made and chowned to you)",
+            field="cgroups.resources",
         )
+    if cgroup.path:
+        for key, path in paths.items():
+            problem = _problem(path)
+            if problem is not None:
+                raise RootlessError(
+                    f"the {key or 'cgroup v2'} cgroup {path}: {problem}. A rootless "
+                    "container gets the cgroups it cannot have only when cgroups.path is "
+                    "unset (it then runs without them)",
+                    field="cgroups.path",
+                    value=cgroup.path,
+                )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ctutil import Factories, SpecEdit, example_spec_dict, unique_id
+from rootless_env import RootlessUser
 
 import specconv
 from libcontainer import configs
@@ -48,3 +50,30 @@ def containers(state_root: Path) -> Iterator[Factories]:
         yield f
     finally:
         f.cleanup()
+
+
+@pytest.fixture(scope="session")
+def rootless_user(busybox_rootfs_template: Path) -> Iterator[RootlessUser]:
+    """A real unprivileged user (with subordinate ids, a home, an XDG_RUNTIME_DIR and a
+    bundle of its own), made for the session and removed after (see rootless_env.py)."""
+    user = RootlessUser(busybox_rootfs_template)
+    try:
+        yield user
+    finally:
+        user.close()
+
+
+@pytest.fixture
+def rootless_spec(rootless_user: RootlessUser) -> Iterator[dict[str, Any]]:
+    """``pyrunc spec --rootless`` as the user writes it in its bundle, terminal off; the
+    test fails if a container is left in the user's state root."""
+    user = rootless_user
+    config = user.bundle / "config.json"
+    config.unlink(missing_ok=True)
+    done = user.run([user.pyrunc, "spec", "--rootless"], cwd=user.bundle)
+    assert done.returncode == 0, done.stderr
+    spec: dict[str, Any] = json.loads(config.read_text())
+    spec["process"]["terminal"] = False
+    yield spec
+    left = sorted(os.listdir(user.state_root)) if user.state_root.is_dir() else []
+    assert left == [], f"containers left in the user's state root: {left}"
