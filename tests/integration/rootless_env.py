@@ -45,10 +45,9 @@ SUB_COUNT = 65536
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def _sub_start() -> int:
-    # A band per run token, high above what useradd hands out (SUB_UID_MAX is 600100000),
-    # so that concurrent runs and the machine's own users never overlap.
-    return 1_000_000_000 + (int(RUN_TOKEN, 16) % 40000) * SUB_COUNT
+#: The run's band of host ids for user namespaces: one per run token, high above what
+#: useradd hands out (SUB_UID_MAX is 600100000), so concurrent runs never share one.
+SUB_START = 1_000_000_000 + (int(RUN_TOKEN, 16) % 40000) * SUB_COUNT
 
 
 def _tools_or_skip() -> None:
@@ -66,7 +65,7 @@ class RootlessUser:
         _tools_or_skip()
         self.name = f"pylct-{RUN_TOKEN}-{secrets.token_hex(2)}"
         self.base = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "rootless-"))
-        self.sub_start = _sub_start()
+        self.sub_start = SUB_START
         self.created = False
         try:
             # Traversable by the user (mkdtemp makes it 0700); it lists nothing of ours.
