@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,7 +60,7 @@ def test_run_exec_and_destroy_without_cgroups(
     """The library's defaults for an unprivileged user: a user namespace mapping it to
     root, state under $XDG_RUNTIME_DIR/pyrunc (0700 + sticky, as runc's), the init and an
     exec'd process see the map from inside, and nothing stays behind."""
-    rootless_spec["process"]["args"] = ["sh", "-c", "cat /proc/self/uid_map; id -u; echo ok"]
+    rootless_spec["linux"]["namespaces"].append({"type": "network"})
     user.write_config(rootless_spec)
     out = user.python_json(
         program(
@@ -72,7 +73,8 @@ c.start(init)
 out["created"] = c.status().value
 c.exec()
 out["running"] = c.status().value
-exec_ = Process(["sh", "-c", "cat /proc/self/uid_map /proc/self/setgroups"],
+exec_ = Process(["sh", "-c", "cat /proc/self/uid_map /proc/self/setgroups; "
+                "sed -n '3,$p' /proc/self/net/dev | cut -d: -f1 | tr -d ' '"],
                 stdout=subprocess.PIPE, init=False)
 c.start(exec_)
 out["exec"] = exec_.stdout.read().decode()
@@ -99,9 +101,10 @@ out["after"] = os.path.exists(c.root)
     assert (out["created"], out["running"]) == ("created", "running")
     assert map_lines(out["init"].splitlines()[0]) == [[0, user.uid, 1]]
     assert out["init"].splitlines()[1] == "0"
-    exec_map, setgroups = out["exec"].rsplit("\n", 2)[0], out["exec"].split()[-1]
+    exec_map, setgroups, links = out["exec"].splitlines()
     assert map_lines(exec_map) == [[0, user.uid, 1]]
     assert setgroups == "deny"  # the kernel's condition for an unprivileged gid_map
+    assert links == "lo"  # a network namespace of its own, owned by the user's
     assert out["processes"]
     assert out["pause"][0] == "CgroupError" and "freezer" in out["pause"][1]
     assert out["code"] == -9
@@ -297,6 +300,8 @@ try:
     }
     out["marks_seen_by_user"] = {k: os.getxattr(v, "user.pylibcontainer.owner").decode()
                                  for k, v in out["paths"].items()}
+    stats = c.stats()
+    out["stats"] = [stats.memory_stats.usage.usage > 0, stats.pids_stats.current]
 finally:
     c.destroy()
 out["left"] = [p for p in out["paths"].values() if os.path.isdir(p)]
@@ -309,6 +314,7 @@ out["left"] = [p for p in out["paths"].values() if os.path.isdir(p)]
         assert (out["paused"], out["resumed"]) == ("paused", "running")
         assert out["freezer_state"] == "FROZEN"
         assert out["limits"] == {"memory": str(64 << 20), "pids": "32"}
+        assert out["stats"] == [True, 1]  # the init alone, and the memory it uses
         assert set(out["marks_seen_by_user"].values()) == {out["dir"]}
         # The exec'd process joined every one of them (v2's line is "0::/...").
         seen = out["exec_cgroup"].splitlines()
@@ -360,3 +366,23 @@ out["left"] = [p for p in out["paths"].values() if os.path.isdir(p)]
         assert out["pids"]
         assert out["limited"] == "RootlessError"
         assert out["left"] == []
+
+
+def test_readme_rootless_example_runs_as_written(
+    user: RootlessUser, rootless_spec: dict[str, Any]
+) -> None:
+    """The README's rootless example, run as the user from a directory holding its bundle."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "unprivileged" in b]
+    assert blocks, "the README lost its rootless example"
+    user.write_config(rootless_spec)
+    here = user.home / "readme"
+    here.mkdir(exist_ok=True)
+    link = here / "bundle"
+    if not link.is_symlink():
+        link.symlink_to(user.bundle)
+    done = user.run([user.python, "-c", blocks[0]], cwd=here)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"[b'0', b'{user.uid}', b'1'] 0"
