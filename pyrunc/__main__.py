@@ -1,7 +1,8 @@
 """``pyrunc``: the entry point. Global flags, then one command, then runc's exit codes.
 
-Only :mod:`pyrunc.flags`, :mod:`pyrunc.commands` and :mod:`pyrunc.logs` are imported before
-the command is known; each command imports what it needs itself. Engines start one pyrunc per
+Only :mod:`pyrunc.flags`, :mod:`pyrunc.commands` (with :mod:`libcontainer.rootless`, for the
+default state root) and :mod:`pyrunc.logs` are imported before the command is known; each
+command imports what it needs itself. Engines start one pyrunc per
 container operation, so nothing here imports a module the command does not need (no
 ``typing``, ``importlib`` or ``collections`` at run time: on a slow machine each costs more
 than a ``state`` command's own work), and the process ends with :func:`os._exit` once its

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from ctutil import Factories, example_spec_dict, unique_id
 from rootless_env import SUB_COUNT, SUB_START
+from test_cli_helpers import pyrunc_binary
 from testrun import TMP_PREFIX
 
 import specconv
@@ -29,7 +30,6 @@ from libcontainer import Process
 pytestmark = pytest.mark.root
 
 RUNC = shutil.which("runc")
-PYRUNC = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pyrunc")
 SCRIPT = (
     "cat /data/dir/f /data/file; "
     "touch /data/dir/new 2>/dev/null && echo dir-writable || echo dir-ro; "
@@ -104,8 +104,8 @@ def test_cli_binds_sources_the_mapped_root_cannot_reach(
     world: dict[str, Any], runtime: str
 ) -> None:
     """``run`` of the same bundle: runc 1.1.5 and pyrunc both mount the sources, read-only."""
-    binary = PYRUNC if runtime == "pyrunc" else RUNC
-    if binary is None or not os.path.exists(binary):
+    binary = pyrunc_binary() if runtime == "pyrunc" else RUNC
+    if binary is None:
         pytest.skip(f"{runtime} is not installed")
     cid = unique_id(runtime)
     root = world["base"] / f"{runtime}-root"
