@@ -8,14 +8,18 @@ host unless cgroup2 is hidden, so it runs inside ``unshare -m`` with an empty tm
 
 ``--phases`` also shows where the library's time goes, measured from inside the init
 (see ``phase_probe.py``): its spawner then carries probes (a clock read per phase).
+``--baseline DIR`` adds another checkout of the library (e.g. the main branch, its C
+extension built in place) to the same run: it runs the same lifecycle in a process of its
+own, driven one run at a time, interleaved with the others.
 
-    sudo python3 benchmarks/lifecycle.py [--runs 30] [--phases]
+    sudo python3 benchmarks/lifecycle.py [--runs 30] [--phases] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -61,6 +65,58 @@ def make_bundle(base: Path) -> Path:
     return bundle
 
 
+#: The baseline's side: the same lifecycle as ``library`` below (config conversion included),
+#: in a process whose ``libcontainer`` and ``specconv`` are the baseline checkout's; it reads
+#: a run number per line and answers with the seconds that run took.
+BASELINE_RUNNER = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import specconv
+from libcontainer import Factory, Process
+bundle, root = sys.argv[2], sys.argv[3]
+spec = specconv.load_spec(bundle + "/config.json")
+factory = Factory(root)
+for line in sys.stdin:
+    i = int(line)
+    t = time.perf_counter()
+    config = specconv.create_config(spec, bundle=bundle, cgroup_name=f"base-{i}")
+    c = factory.create(f"base-{i}", config)
+    p = Process(["true"], env=["PATH=/bin"])
+    c.run(p)
+    p.wait()
+    c.destroy()
+    print(time.perf_counter() - t, flush=True)
+"""
+
+
+class Baseline:
+    """Another checkout's library, run one lifecycle at a time in a process of its own."""
+
+    def __init__(self, checkout: str, bundle: Path, root: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", BASELINE_RUNNER, checkout, str(bundle), str(root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, i: int) -> float:
+        """One lifecycle (run number ``i``); the seconds it took, as the baseline timed it."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{i}\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError("the baseline runner exited")
+        return float(answer)
+
+    def close(self) -> None:
+        """Let the runner finish (its containers are destroyed already)."""
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait()
+
+
 def time_it(fn: Callable[[int], None], runs: int, results: list[float]) -> Callable[[int], None]:
     def timed(i: int) -> None:
         t = time.perf_counter()
@@ -74,10 +130,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--phases", action="store_true", help="also time the init's phases")
+    parser.add_argument("--baseline", metavar="DIR", help="another checkout, in the same run")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     probe = Probe() if args.phases else None
     timelines: list[dict[str, float]] = []
     base = Path(tempfile.mkdtemp(prefix="pylibcontainer-bench-"))
+    baseline: Baseline | None = None
     try:
         bundle = make_bundle(base)
         spec = specconv.load_spec(str(bundle / "config.json"))
@@ -132,7 +191,13 @@ def main() -> int:
             name: time_it(fn, args.runs, results[name])
             for name, fn in (("library", library), ("runc", runc), ("crun", crun))
         }
-        have = {name for name in runners if name == "library" or shutil.which(name)}
+        have = {name for name in runners if name in ("library", "baseline") or shutil.which(name)}
+        if args.baseline:
+            baseline = Baseline(args.baseline, bundle, base / "baseline")
+            baseline.run(-1)  # its spawner's start, as for the library
+            results["baseline"] = []
+            runners["baseline"] = lambda i: results["baseline"].append(baseline.run(i))
+            have.add("baseline")
         for i in range(args.runs):
             for name in sorted(have):
                 runners[name](i)
@@ -142,10 +207,24 @@ def main() -> int:
             print(f"{name:8s} median {ms:6.1f} ms over {len(results[name])} runs")
         for other in ("crun", "runc"):
             if other in med:
-                print(f"library / {other}: {med['library'] / med[other]:.2f}x")
+                print(f"library / {other}: {med['library'] / med[other]:.2f}x", end="")
+                if "baseline" in med:
+                    print(f"   baseline / {other}: {med['baseline'] / med[other]:.2f}x", end="")
+                print()
+        if "baseline" in med:
+            print(f"library / baseline: {med['library'] / med['baseline']:.2f}x")
+        load_after = os.getloadavg()
+        print(
+            "load average before/after (1/5/15 min): "
+            + " ".join(f"{x:.2f}" for x in load_before)
+            + " / "
+            + " ".join(f"{x:.2f}" for x in load_after)
+        )
         if timelines:
             print_phases(timelines, med.get("crun"))
     finally:
+        if baseline is not None:
+            baseline.close()
         subprocess.run(["rm", "-rf", str(base)], check=False)
     return 0
 
