@@ -29,7 +29,10 @@ class Guard:
 
 @dataclasses.dataclass(frozen=True)
 class Release:
-    """Caller -> spawner: creation of ``pid`` finished (or was undone); forget its guard."""
+    """Caller -> spawner: creation of ``pid`` finished (or was undone); forget its guard.
+
+    The only message without an answer.
+    """
 
     pid: int
 
