@@ -126,7 +126,7 @@ def cgroup_v1_binds(m: Mount, mounts: list[MountInfo], own: Mapping[str, str]) -
 
 def mount_cgroup(ctx: MountContext, m: Mount) -> None:
     """Mount the container's cgroup filesystem(s) at ``m.destination``."""
-    mounts = read_mountinfo()
+    mounts = _host_mounts(ctx)
     own = _read_proc_cgroup()
     if is_unified(mounts):
         _mount_v2(ctx, m, own)

@@ -177,7 +177,8 @@ def prepare_rootfs(
         cgroupns=config.has_namespace(NamespaceType.NEWCGROUP),
         userns=userns,
     )
-    prepare_root(ctx, config.root_propagation)
+    # The host's mounts, read once: the cgroup mounts need them again (see MountContext).
+    ctx = attrs.evolve(ctx, host_mounts=tuple(prepare_root(ctx, config.root_propagation)))
     for m in config.mounts:
         if in_cgroups is not None and m.device in ("cgroup", "cgroup2"):
             in_cgroups()

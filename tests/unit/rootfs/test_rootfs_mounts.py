@@ -505,3 +505,39 @@ def test_bind_remount_attrs(flags: int, attr_set: int, attr_clr_atime: bool) -> 
     atime = MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME
     assert got_set == attr_set
     assert got_clr == per_mount | (atime if attr_clr_atime else 0)
+
+
+def test_cgroup_mount_uses_the_table_read_before_the_rootfs(
+    rootfs: Path, sc: FakeSyscalls, monkeypatch: pytest.MonkeyPatch, host_cgroups: str
+) -> None:
+    """prepare_root's reading of the mount table serves the cgroup mount: no second read."""
+    table = tuple(parse_mountinfo(V1_MOUNTINFO.format(h=host_cgroups)))
+    _fake_host(monkeypatch, "", V1_PROC_CGROUP)
+    monkeypatch.setattr(cgroupmount, "read_mountinfo", lambda: pytest.fail("read again"))
+    ctx = MountContext(root=str(rootfs), syscalls=sc, host_mounts=table)
+    mount_to_rootfs(ctx, _cgroup_mount())
+    sources = [a[1] for n, a in sc.calls if n == "open_tree"]
+    assert sources == [
+        f"{host_cgroups}/cpu,cpuacct/c1",
+        f"{host_cgroups}/memory/c1",
+        f"{host_cgroups}/pids/c1",
+        f"{host_cgroups}/systemd/user.slice/c1",
+    ]
+
+
+@pytest.mark.parametrize("root", ["/", "/sys", "/sys/fs/cgroup"])
+def test_cgroup_mount_rereads_when_the_rootfs_covers_the_hierarchies(
+    sc: FakeSyscalls, monkeypatch: pytest.MonkeyPatch, root: str
+) -> None:
+    """A rootfs at or above /sys/fs/cgroup: mounts made since could hide a hierarchy."""
+    reads: list[int] = []
+
+    def read() -> list[object]:
+        reads.append(1)
+        raise RuntimeError("read")
+
+    monkeypatch.setattr(cgroupmount, "read_mountinfo", read)
+    ctx = MountContext(root=root, syscalls=sc, host_mounts=())
+    with pytest.raises(RuntimeError, match="read"):
+        mount_to_rootfs(ctx, _cgroup_mount())
+    assert reads == [1]
