@@ -79,7 +79,10 @@ class Container:
         self._spawner = spawner
         self._state = state
         data = state_json if state_json is not None else state.to_json().encode()
-        self._handle = ContainerHandle(store, self._record(data))
+        # The manager's view of the host's cgroup mounts serves the lifecycle core too: it
+        # would read the mount table again on every exec() and destroy().
+        host = getattr(manager, "host", None)
+        self._handle = ContainerHandle(store, self._record(data), host=host)
         self._init: Process | None = None
         self._destroyed = False
         self._newuidmap = newuidmap

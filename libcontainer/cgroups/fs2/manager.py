@@ -89,6 +89,11 @@ class Fs2Manager:
         self._controllers: set[str] | None = None
 
     @property
+    def host(self) -> HostCgroups:
+        """The host's cgroup mounts this manager works with (read when it was made)."""
+        return self._host
+
+    @property
     def mountpoint(self) -> str:
         """Where the cgroup2 filesystem this manager works in is mounted."""
         return self._mountpoint
