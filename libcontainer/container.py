@@ -205,12 +205,14 @@ class Container:
             os.chmod(fifo_path, 0o622)
             os.chown(fifo_path, uid, gid)
             fifo_fd = os.open(fifo_path, os.O_PATH | os.O_CLOEXEC)
+            go_early = not launch.waits_for_parent(self.config)
             sock = launch.spawn(
                 ctx,
                 process,
                 "standard",
                 lambda p: launch.clone_request_for_init(ctx, p, self._guard()),
                 fifo_fd=fifo_fd,
+                go_early=go_early,
             )
             os.close(fifo_fd)
             fifo_fd = -1
@@ -249,6 +251,7 @@ class Container:
                 join_cgroups=join_cgroups,
                 cgroups_first=launch.needs_cgroups_first(self.config),
                 expect_alive=True,
+                go_sent=go_early,
             )
             saver.join()
         except BaseException as e:

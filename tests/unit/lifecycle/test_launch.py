@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import attrs
+import socket
+import threading
 
+import attrs
+import pytest
+
+from libcontainer import sync
 from libcontainer.configs import Config, IDMap, Mount, Namespace, NamespaceType
 from libcontainer.init.payload import FdLayout, InitPayload, ProcessSpec
 from libcontainer.lifecycle import launch
@@ -79,3 +84,81 @@ def test_cgroups_first_only_when_something_early_needs_them() -> None:
 
 def test_root_without_user_namespace_is_host_root() -> None:
     assert launch.host_root_ids(Config()) == (0, 0)
+
+
+def test_the_init_waits_for_the_parent_only_when_it_must() -> None:
+    from libcontainer.configs import Network, Route
+
+    plain = Config(namespaces=(Namespace(type=NamespaceType.NEWPID),))
+    assert not launch.waits_for_parent(plain)
+    assert not launch.waits_for_parent(attrs.evolve(plain, networks=(Network(type="loopback"),)))
+    cgroupns = attrs.evolve(plain, namespaces=(Namespace(type=NamespaceType.NEWCGROUP),))
+    assert launch.waits_for_parent(cgroupns)  # unshares its cgroup namespace once joined
+    veth = attrs.evolve(plain, networks=(Network(type="veth", name="eth0"),))
+    assert launch.waits_for_parent(veth)  # the parent moves the pair in after the clone
+    routes = attrs.evolve(plain, routes=(Route(destination="0.0.0.0/0", interface_name="lo"),))
+    assert launch.waits_for_parent(routes)
+
+
+class _Process:
+    """What converse asks of a process that stays alive."""
+
+    def poll(self) -> int | None:
+        return None
+
+
+def _init_side(sock: socket.socket, seen: list[str]) -> threading.Thread:
+    """A fake init: records what it receives, asks for the hooks after CgroupsJoined."""
+
+    def run() -> None:
+        with sock:
+            while True:
+                msg, _fds = sync.recv(sock)
+                if msg is None:
+                    return
+                seen.append(msg.kind)
+                if isinstance(msg, sync.CgroupsJoined):
+                    sync.send(sock, sync.RunHooks())
+                elif isinstance(msg, sync.HooksDone):
+                    return  # closing the channel: creation succeeded
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("go_sent", [False, True])
+def test_go_once_and_before_cgroups_joined(go_sent: bool) -> None:
+    """With Go queued before the clone, converse does not send it again; either way the
+    init sees Go, then CgroupsJoined, and joining happened in between."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    seen: list[str] = []
+    if go_sent:
+        sync.send(ours, sync.Go())
+    init = _init_side(theirs, seen)
+    joined: list[list[str]] = []
+    try:
+        launch.converse(
+            ours,
+            _Process(),  # type: ignore[arg-type]
+            join_cgroups=lambda: joined.append(list(seen)),
+            cgroups_first=False,
+            go_sent=go_sent,
+        )
+    finally:
+        ours.close()
+        init.join()
+    assert seen == ["go", "cgroups-joined", "hooks-done"]
+    assert len(joined) == 1
+
+
+def test_go_sent_early_cannot_be_cgroups_first() -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with ours, theirs, pytest.raises(ValueError, match="before the cgroups"):
+        launch.converse(
+            ours,
+            _Process(),  # type: ignore[arg-type]
+            join_cgroups=lambda: None,
+            cgroups_first=True,
+            go_sent=True,
+        )
