@@ -8,6 +8,9 @@ host unless cgroup2 is hidden, so it runs inside ``unshare -m`` with an empty tm
 
 ``--phases`` also shows where the library's time goes, measured from inside the init
 (see ``phase_probe.py``): its spawner then carries probes (a clock read per phase).
+``--cpu`` also reports the CPU time and page faults of each library lifecycle by process:
+this one (the caller), the spawner helper, and the children it reaped (stage-1 and the
+container's init, which is a copy-on-write clone of the helper, and its program).
 ``--baseline DIR`` (repeatable) adds another checkout of the library (e.g. the main
 branch, its C extension built in place) to the same run: each runs the same lifecycle in a
 process of its own, driven one run at a time, interleaved with the others. A checkout run
@@ -15,7 +18,7 @@ that way reads a few per cent slower than the same code in-process (0.93-0.99x o
 development VM): compare baselines with each other (pass this checkout as one of them) for
 differences that small.
 
-    sudo python3 benchmarks/lifecycle.py [--runs 30] [--phases] [--baseline DIR ...]
+    sudo python3 benchmarks/lifecycle.py [--runs 30] [--phases] [--cpu] [--baseline DIR ...]
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -120,6 +124,64 @@ class Baseline:
         self.proc.wait()
 
 
+class CpuMeter:
+    """CPU time and minor page faults of one lifecycle, by process (see ``--cpu``)."""
+
+    def __init__(self) -> None:
+        self.spawner_pid = 0
+        self.samples: list[dict[str, float]] = []
+
+    def _now(self) -> dict[str, float]:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = {
+            "caller user": me.ru_utime,
+            "caller sys": me.ru_stime,
+            "caller faults": me.ru_minflt,
+            "children user": kids.ru_utime,
+            "children sys": kids.ru_stime,
+            "children faults": kids.ru_minflt,
+        }
+        if self.spawner_pid:
+            with open(f"/proc/{self.spawner_pid}/schedstat") as f:
+                out["spawner cpu"] = int(f.read().split()[0]) / 1e9
+            with open(f"/proc/{self.spawner_pid}/stat") as f:
+                out["spawner faults"] = int(f.read().rsplit(")", 1)[1].split()[7])
+        return out
+
+    def measure(self, fn: Callable[[int], None]) -> Callable[[int], None]:
+        """``fn`` with its resource use recorded (runs numbered below 0 are not)."""
+
+        def measured(i: int) -> None:
+            before = self._now()
+            fn(i)
+            after = self._now()
+            if i >= 0 and self.spawner_pid:
+                self.samples.append({k: after[k] - before[k] for k in after})
+
+        return measured
+
+    def report(self) -> None:
+        """Medians per lifecycle."""
+        med = {k: statistics.median(s[k] for s in self.samples) for k in self.samples[0]}
+        ms = {k: v * 1000 for k, v in med.items() if not k.endswith("faults")}
+        print(f"\nCPU and page faults per library lifecycle (medians of {len(self.samples)}):")
+        print(
+            f"  caller (this process)        {ms['caller user'] + ms['caller sys']:5.2f} ms "
+            f"(user {ms['caller user']:.2f}, sys {ms['caller sys']:.2f}), "
+            f"{med['caller faults']:.0f} faults"
+        )
+        print(
+            f"  spawner helper               {ms['spawner cpu']:5.2f} ms, "
+            f"{med['spawner faults']:.0f} faults"
+        )
+        print(
+            f"  stage-1, init and program    {ms['children user'] + ms['children sys']:5.2f} ms "
+            f"(user {ms['children user']:.2f}, sys {ms['children sys']:.2f}), "
+            f"{med['children faults']:.0f} faults"
+        )
+
+
 def _baseline_runner(baseline: Baseline, results: list[float]) -> Callable[[int], None]:
     return lambda i: results.append(baseline.run(i))
 
@@ -137,6 +199,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--phases", action="store_true", help="also time the init's phases")
+    parser.add_argument("--cpu", action="store_true", help="also CPU time and page faults")
     parser.add_argument(
         "--baseline",
         metavar="DIR",
@@ -196,9 +259,14 @@ def main() -> int:
                 stdin=subprocess.DEVNULL,
             )
 
+        meter = CpuMeter() if args.cpu else None
+        if meter is not None:
+            library = meter.measure(library)
         t = time.perf_counter()
         library(-1)  # first run pays for the spawner helper start
         first = time.perf_counter() - t
+        if meter is not None:
+            meter.spawner_pid = factory.spawner._proc.pid  # type: ignore[attr-defined]
         results: dict[str, list[float]] = {"library": [], "runc": [], "crun": []}
         runners = {
             name: time_it(fn, args.runs, results[name])
@@ -240,6 +308,8 @@ def main() -> int:
         )
         if timelines:
             print_phases(timelines, med.get("crun"))
+        if meter is not None:
+            meter.report()
     finally:
         for runner in baselines.values():
             runner.close()
