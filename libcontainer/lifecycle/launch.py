@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from libcontainer import apparmor, selinux, stagelog, sync
+from libcontainer.capabilities import last_cap
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit, Seccomp
 from libcontainer.console import send_console
@@ -132,8 +133,10 @@ def spawn(
     """
     config = ctx.config
     # Unknown capability names are the caller's mistake: say so here, as a ConfigError,
-    # rather than from inside a half-made container.
-    capability_sets(process.capabilities or config.capabilities)
+    # rather than from inside a half-made container. The masks go to the process as they
+    # are (it would compute them again, and read cap_last_cap twice on its way).
+    top = last_cap()
+    capabilities = capability_sets(process.capabilities or config.capabilities, last=top)
     selinux.check_process_label(
         process.label or config.process_label, enabled=selinux.host_enabled()
     )
@@ -157,6 +160,8 @@ def spawn(
             config=_for_the_init(config),
             process=process._spec(),
             fds=layout,
+            capabilities=capabilities,
+            last_cap=top,
             bundle=ctx.bundle,
             seccomp=compile_seccomp(config.seccomp) if config.seccomp is not None else None,
             unshare_cgroupns=kind == "standard"

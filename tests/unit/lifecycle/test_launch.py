@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 
@@ -12,6 +13,7 @@ from libcontainer import sync
 from libcontainer.configs import Config, IDMap, Mount, Namespace, NamespaceType
 from libcontainer.init.payload import FdLayout, InitPayload, ProcessSpec
 from libcontainer.lifecycle import launch
+from libcontainer.spawner import SpawnRequest, SpawnResult
 from libcontainer.system import CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER
 
 
@@ -32,6 +34,8 @@ def payload(config: Config) -> InitPayload:
         config=config,
         process=ProcessSpec(args=("true",)),
         fds=FdLayout(sync=0, stdio=(1, 2, 3)),
+        capabilities=None,
+        last_cap=40,
     )
 
 
@@ -162,3 +166,67 @@ def test_go_sent_early_cannot_be_cgroups_first() -> None:
             cgroups_first=True,
             go_sent=True,
         )
+
+
+class _RecordingSpawner:
+    """Keeps the request and refuses it (nothing is cloned)."""
+
+    def __init__(self) -> None:
+        self.requests: list[SpawnRequest] = []
+
+    def spawn(self, request: SpawnRequest, fds: list[int]) -> SpawnResult:
+        self.requests.append(request)
+        return SpawnResult(error="not cloning in a unit test")
+
+    def release(self, pid: int) -> None:
+        """Nothing guarded."""
+
+
+@pytest.mark.parametrize("own", [False, True])
+def test_the_payload_carries_the_capability_masks(own: bool) -> None:
+    """The parent turns the names (the process's, else the config's) into masks once;
+    the init applies them as they are."""
+    from libcontainer.capabilities import last_cap, to_mask
+    from libcontainer.configs import Capabilities
+    from libcontainer.errors import ProcessStartError
+    from libcontainer.process import Process
+
+    names = ("CAP_CHOWN", "CAP_KILL") if own else ("CAP_NET_RAW",)
+    caps = Capabilities(
+        bounding=names, effective=names, permitted=names, inheritable=(), ambient=()
+    )
+    config = Config(capabilities=None if own else caps)
+    spawner = _RecordingSpawner()
+    launch_ctx = dataclasses.replace(ctx(config), spawner=spawner)
+    process = Process(["true"], capabilities=caps if own else None)
+    with pytest.raises(ProcessStartError, match="not cloning"):
+        launch.spawn(
+            launch_ctx, process, "standard", lambda p: launch.clone_request_for_init(launch_ctx, p)
+        )
+    (request,) = spawner.requests
+    sent = request.payload.capabilities
+    assert sent is not None
+    assert (sent.bounding, sent.effective, sent.permitted, sent.inheritable, sent.ambient) == (
+        to_mask(names),
+        to_mask(names),
+        to_mask(names),
+        0,
+        0,
+    )
+    assert request.payload.last_cap == last_cap()
+
+
+def test_no_capabilities_leaves_them_alone() -> None:
+    from libcontainer.errors import ProcessStartError
+    from libcontainer.process import Process
+
+    spawner = _RecordingSpawner()
+    launch_ctx = dataclasses.replace(ctx(Config()), spawner=spawner)
+    with pytest.raises(ProcessStartError):
+        launch.spawn(
+            launch_ctx,
+            Process(["true"]),
+            "standard",
+            lambda p: launch.clone_request_for_init(launch_ctx, p),
+        )
+    assert spawner.requests[0].payload.capabilities is None
