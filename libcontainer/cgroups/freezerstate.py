@@ -32,15 +32,7 @@ else:
     def __getattr__(name: str) -> object:
         if name != "FreezerState":
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import enum
+        from libcontainer.lazyenum import str_enum
 
-        class FreezerState(enum.StrEnum):
-            """The freezer state of a cgroup (``""`` means "leave it alone")."""
-
-            UNDEFINED = UNDEFINED
-            THAWED = THAWED
-            FROZEN = FROZEN
-
-        FreezerState.__module__, FreezerState.__qualname__ = __name__, "FreezerState"
-        globals()["FreezerState"] = FreezerState
-        return FreezerState
+        members = {"UNDEFINED": UNDEFINED, "THAWED": THAWED, "FROZEN": FROZEN}
+        return str_enum(globals(), name, 'The freezer state ("" means "leave it alone").', members)

@@ -34,17 +34,13 @@ else:
     def __getattr__(name: str) -> object:
         if name != "Status":
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import enum
+        from libcontainer.lazyenum import str_enum
 
-        class Status(enum.StrEnum):
-            """Where a container is in its lifecycle."""
-
-            CREATED = CREATED
-            RUNNING = RUNNING
-            PAUSING = PAUSING
-            PAUSED = PAUSED
-            STOPPED = STOPPED
-
-        Status.__module__, Status.__qualname__ = __name__, "Status"
-        globals()["Status"] = Status
-        return Status
+        members = {
+            "CREATED": CREATED,
+            "RUNNING": RUNNING,
+            "PAUSING": PAUSING,
+            "PAUSED": PAUSED,
+            "STOPPED": STOPPED,
+        }
+        return str_enum(globals(), name, "Where a container is in its lifecycle.", members)
