@@ -130,7 +130,7 @@ class Container:
 
     def status(self) -> Status:
         """The current status, from the init's liveness, the freezer and exec.fifo."""
-        return self._handle.status()
+        return Status(self._handle.status())
 
     def state(self) -> State:
         """What state.json holds (``init_process_pid`` is 0 until the init is started)."""

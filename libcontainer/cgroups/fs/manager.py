@@ -202,7 +202,7 @@ class FsManager:
         path = self.path("freezer")
         if not path:
             return FreezerState.UNDEFINED
-        return freezer.get_state(path)
+        return FreezerState(freezer.get_state(path))
 
     def _pids_dir(self) -> str:
         # runc counts processes in the devices cgroup; any joined one serves without it.

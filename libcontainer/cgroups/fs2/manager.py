@@ -179,7 +179,7 @@ class Fs2Manager:
 
     def get_freezer_state(self) -> FreezerState:
         """THAWED, FROZEN, or ``""`` when the kernel has no v2 freezer."""
-        return freezer.get_freezer(self._path)
+        return FreezerState(freezer.get_freezer(self._path))
 
     def get_pids(self) -> list[int]:
         """The processes directly in the container's cgroup."""
