@@ -14,7 +14,7 @@ container's init, which is a copy-on-write clone of the helper, and its program)
 ``--baseline DIR`` (repeatable) adds another checkout of the library (e.g. the main
 branch, its C extension built in place) to the same run: each runs the same lifecycle in a
 process of its own, driven one run at a time, interleaved with the others. A checkout run
-that way reads a few per cent slower than the same code in-process (0.93-0.99x on the
+that way reads a few per cent slower than the same code in-process (0.88-0.99x on the
 development VM): compare baselines with each other (pass this checkout as one of them) for
 differences that small.
 
