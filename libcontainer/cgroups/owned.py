@@ -298,6 +298,8 @@ class ContainerCgroups:
 
     def kill_all(self, timeout: float = 10.0) -> None:
         """SIGKILL everything in the container's own cgroups until they are empty."""
+        if not self.all_pids():
+            return  # the usual case (an init's death took its namespace along): no freeze
         deadline = time.monotonic() + timeout
         while True:
             # No reaping here: an exec'd process is its starter's child, whose Process
