@@ -8,14 +8,25 @@ host unless cgroup2 is hidden, so it runs inside ``unshare -m`` with an empty tm
 
 ``--phases`` also shows where the library's time goes, measured from inside the init
 (see ``phase_probe.py``): its spawner then carries probes (a clock read per phase).
+``--cpu`` also reports the CPU time and page faults of each library lifecycle by process:
+this one (the caller), the spawner helper, and the children it reaped (stage-1 and the
+container's init, which is a copy-on-write clone of the helper, and its program).
+``--baseline DIR`` (repeatable) adds another checkout of the library (e.g. the main
+branch, its C extension built in place) to the same run: each runs the same lifecycle in a
+process of its own, driven one run at a time, interleaved with the others. A checkout run
+that way reads a few per cent slower than the same code in-process (0.88-0.99x on the
+development VM): compare baselines with each other (pass this checkout as one of them) for
+differences that small.
 
-    sudo python3 benchmarks/lifecycle.py [--runs 30] [--phases]
+    sudo python3 benchmarks/lifecycle.py [--runs 30] [--phases] [--cpu] [--baseline DIR ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -61,6 +72,120 @@ def make_bundle(base: Path) -> Path:
     return bundle
 
 
+#: The baseline's side: the same lifecycle as ``library`` below (config conversion included),
+#: in a process whose ``libcontainer`` and ``specconv`` are the baseline checkout's; it reads
+#: a run number per line and answers with the seconds that run took.
+BASELINE_RUNNER = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import specconv
+from libcontainer import Factory, Process
+bundle, root = sys.argv[2], sys.argv[3]
+spec = specconv.load_spec(bundle + "/config.json")
+factory = Factory(root)
+for line in sys.stdin:
+    i = int(line)
+    t = time.perf_counter()
+    config = specconv.create_config(spec, bundle=bundle, cgroup_name=f"base-{i}")
+    c = factory.create(f"base-{i}", config)
+    p = Process(["true"], env=["PATH=/bin"])
+    c.run(p)
+    p.wait()
+    c.destroy()
+    print(time.perf_counter() - t, flush=True)
+"""
+
+
+class Baseline:
+    """Another checkout's library, run one lifecycle at a time in a process of its own."""
+
+    def __init__(self, checkout: str, bundle: Path, root: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", BASELINE_RUNNER, checkout, str(bundle), str(root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, i: int) -> float:
+        """One lifecycle (run number ``i``); the seconds it took, as the baseline timed it."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{i}\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError("the baseline runner exited")
+        return float(answer)
+
+    def close(self) -> None:
+        """Let the runner finish (its containers are destroyed already)."""
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait()
+
+
+class CpuMeter:
+    """CPU time and minor page faults of one lifecycle, by process (see ``--cpu``)."""
+
+    def __init__(self) -> None:
+        self.spawner_pid = 0
+        self.samples: list[dict[str, float]] = []
+
+    def _now(self) -> dict[str, float]:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = {
+            "caller user": me.ru_utime,
+            "caller sys": me.ru_stime,
+            "caller faults": me.ru_minflt,
+            "children user": kids.ru_utime,
+            "children sys": kids.ru_stime,
+            "children faults": kids.ru_minflt,
+        }
+        if self.spawner_pid:
+            with open(f"/proc/{self.spawner_pid}/schedstat") as f:
+                out["spawner cpu"] = int(f.read().split()[0]) / 1e9
+            with open(f"/proc/{self.spawner_pid}/stat") as f:
+                out["spawner faults"] = int(f.read().rsplit(")", 1)[1].split()[7])
+        return out
+
+    def measure(self, fn: Callable[[int], None]) -> Callable[[int], None]:
+        """``fn`` with its resource use recorded (runs numbered below 0 are not)."""
+
+        def measured(i: int) -> None:
+            before = self._now()
+            fn(i)
+            after = self._now()
+            if i >= 0 and self.spawner_pid:
+                self.samples.append({k: after[k] - before[k] for k in after})
+
+        return measured
+
+    def report(self) -> None:
+        """Medians per lifecycle."""
+        med = {k: statistics.median(s[k] for s in self.samples) for k in self.samples[0]}
+        ms = {k: v * 1000 for k, v in med.items() if not k.endswith("faults")}
+        print(f"\nCPU and page faults per library lifecycle (medians of {len(self.samples)}):")
+        print(
+            f"  caller (this process)        {ms['caller user'] + ms['caller sys']:5.2f} ms "
+            f"(user {ms['caller user']:.2f}, sys {ms['caller sys']:.2f}), "
+            f"{med['caller faults']:.0f} faults"
+        )
+        print(
+            f"  spawner helper               {ms['spawner cpu']:5.2f} ms, "
+            f"{med['spawner faults']:.0f} faults"
+        )
+        print(
+            f"  stage-1, init and program    {ms['children user'] + ms['children sys']:5.2f} ms "
+            f"(user {ms['children user']:.2f}, sys {ms['children sys']:.2f}), "
+            f"{med['children faults']:.0f} faults"
+        )
+
+
+def _baseline_runner(baseline: Baseline, results: list[float]) -> Callable[[int], None]:
+    return lambda i: results.append(baseline.run(i))
+
+
 def time_it(fn: Callable[[int], None], runs: int, results: list[float]) -> Callable[[int], None]:
     def timed(i: int) -> None:
         t = time.perf_counter()
@@ -74,10 +199,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--phases", action="store_true", help="also time the init's phases")
+    parser.add_argument("--cpu", action="store_true", help="also CPU time and page faults")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="another checkout, in the same run (repeatable)",
+    )
     args = parser.parse_args()
+    load_before = os.getloadavg()
     probe = Probe() if args.phases else None
     timelines: list[dict[str, float]] = []
     base = Path(tempfile.mkdtemp(prefix="pylibcontainer-bench-"))
+    baselines: dict[str, Baseline] = {}
     try:
         bundle = make_bundle(base)
         spec = specconv.load_spec(str(bundle / "config.json"))
@@ -124,28 +259,60 @@ def main() -> int:
                 stdin=subprocess.DEVNULL,
             )
 
+        meter = CpuMeter() if args.cpu else None
+        if meter is not None:
+            library = meter.measure(library)
         t = time.perf_counter()
         library(-1)  # first run pays for the spawner helper start
         first = time.perf_counter() - t
+        if meter is not None:
+            meter.spawner_pid = factory.spawner._proc.pid  # type: ignore[attr-defined]
         results: dict[str, list[float]] = {"library": [], "runc": [], "crun": []}
         runners = {
             name: time_it(fn, args.runs, results[name])
             for name, fn in (("library", library), ("runc", runc), ("crun", crun))
         }
         have = {name for name in runners if name == "library" or shutil.which(name)}
+        for n, checkout in enumerate(args.baseline, 1):
+            name = f"B{n}"
+            baselines[name] = Baseline(checkout, bundle, base / name)
+            baselines[name].run(-1)  # its spawner's start, as for the library
+            results[name] = []
+            runners[name] = _baseline_runner(baselines[name], results[name])
+            have.add(name)
         for i in range(args.runs):
             for name in sorted(have):
                 runners[name](i)
         med = {name: statistics.median(v) * 1000 for name, v in results.items() if v}
         print(f"first library run (starts the spawner): {first * 1000:.1f} ms")
+        for n, checkout in enumerate(args.baseline, 1):
+            print(f"B{n}: {checkout}")
+        names = ["library", *baselines]
         for name, ms in med.items():
-            print(f"{name:8s} median {ms:6.1f} ms over {len(results[name])} runs")
-        for other in ("crun", "runc"):
-            if other in med:
-                print(f"library / {other}: {med['library'] / med[other]:.2f}x")
+            ratios = "".join(
+                f"  {ms / med[other]:5.2f}x {other}" for other in ("crun", "runc") if other in med
+            )
+            ratios = ratios if name in names else ""
+            print(f"{name:8s} median {ms:6.1f} ms over {len(results[name])} runs{ratios}")
+        for name in baselines:
+            print(f"library / {name}: {med['library'] / med[name]:.2f}x")
+        for i, a in enumerate(list(baselines)):
+            for b in list(baselines)[i + 1 :]:
+                print(f"{a} / {b}: {med[a] / med[b]:.2f}x")
+        load_after = os.getloadavg()
+        print(
+            "load average before/after (1/5/15 min): "
+            + " ".join(f"{x:.2f}" for x in load_before)
+            + " / "
+            + " ".join(f"{x:.2f}" for x in load_after)
+        )
         if timelines:
             print_phases(timelines, med.get("crun"))
+        if meter is not None:
+            meter.report()
     finally:
+        for runner in baselines.values():
+            runner.close()
         subprocess.run(["rm", "-rf", str(base)], check=False)
     return 0
 

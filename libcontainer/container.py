@@ -79,7 +79,10 @@ class Container:
         self._spawner = spawner
         self._state = state
         data = state_json if state_json is not None else state.to_json().encode()
-        self._handle = ContainerHandle(store, self._record(data))
+        # The manager's view of the host's cgroup mounts serves the lifecycle core too: it
+        # would read the mount table again on every exec() and destroy().
+        host = getattr(manager, "host", None)
+        self._handle = ContainerHandle(store, self._record(data), host=host)
         self._init: Process | None = None
         self._destroyed = False
         self._newuidmap = newuidmap
@@ -127,7 +130,7 @@ class Container:
 
     def status(self) -> Status:
         """The current status, from the init's liveness, the freezer and exec.fifo."""
-        return self._handle.status()
+        return Status(self._handle.status())
 
     def state(self) -> State:
         """What state.json holds (``init_process_pid`` is 0 until the init is started)."""
@@ -208,12 +211,14 @@ class Container:
                 if os.geteuid() == 0:
                     raise
             fifo_fd = os.open(fifo_path, os.O_PATH | os.O_CLOEXEC)
+            go_early = not launch.waits_for_parent(self.config)
             sock = launch.spawn(
                 ctx,
                 process,
                 "standard",
                 lambda p: launch.clone_request_for_init(ctx, p, self._guard()),
                 fifo_fd=fifo_fd,
+                go_early=go_early,
             )
             os.close(fifo_fd)
             fifo_fd = -1
@@ -252,6 +257,7 @@ class Container:
                 join_cgroups=join_cgroups,
                 cgroups_first=launch.needs_cgroups_first(self.config),
                 expect_alive=True,
+                go_sent=go_early,
             )
             saver.join()
         except BaseException as e:

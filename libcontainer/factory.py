@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from libcontainer import configs, eventlog, rootless
 from libcontainer.container import Container, load_container
@@ -84,7 +85,7 @@ class Factory:
         manager = None
         if config.cgroups is not None:
             manager = new_manager(config.cgroups, owner=owner)
-            _refuse_hierarchy_roots(config.cgroups, manager.get_paths())
+            _refuse_hierarchy_roots(config.cgroups, manager.get_paths(), manager)
             check_before_create(manager)
         rootless.check_config(
             config,
@@ -179,13 +180,13 @@ def with_default_cgroup(config: configs.Config, container_id: str) -> configs.Co
     return attrs.evolve(config, cgroups=named)
 
 
-def _refuse_hierarchy_roots(cgroup: configs.Cgroup, paths: dict[str, str]) -> None:
+def _refuse_hierarchy_roots(cgroup: configs.Cgroup, paths: dict[str, str], manager: Any) -> None:
     from libcontainer.cgroups.host import HostCgroups
     from libcontainer.cgroups.owned import confine
 
     if cgroup.paths:
         return  # existing cgroups to join: never created, signalled through or removed
-    host = HostCgroups.load()
+    host = getattr(manager, "host", None) or HostCgroups.load()  # the manager's own view
     for key, path in paths.items():
         try:
             confine(host, key, path)

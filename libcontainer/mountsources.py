@@ -25,6 +25,7 @@ import os
 from libcontainer.configs import Config, NamespaceType
 from libcontainer.errors import SyscallError
 from libcontainer.system import (
+    AT_FDCWD,
     AT_RECURSIVE,
     MS_REC,
     OPEN_TREE_CLOEXEC,
@@ -36,8 +37,6 @@ from libcontainer.system import (
 __all__ = ["open_mount_sources"]
 
 log = logging.getLogger(__name__)
-
-_AT_FDCWD = -100
 
 
 def open_mount_sources(config: Config, syscalls: Syscalls | None = None) -> dict[int, int]:
@@ -57,7 +56,7 @@ def open_mount_sources(config: Config, syscalls: Syscalls | None = None) -> dict
             continue
         flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (AT_RECURSIVE if m.flags & MS_REC else 0)
         try:
-            opened[i] = sc.open_tree(_AT_FDCWD, m.source, flags)
+            opened[i] = sc.open_tree(AT_FDCWD, m.source, flags)
         except (SyscallError, OSError) as e:
             log.debug("bind mount source %s left to the init: %s", m.source, e)
     return opened

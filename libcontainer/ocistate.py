@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from libcontainer.jsontext import marshal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,4 +52,4 @@ def state_json(
     }
     if annotations:
         state["annotations"] = dict(annotations)
-    return json.dumps(state)
+    return marshal(state)  # Go's json.Marshal, as runc hands it to hooks

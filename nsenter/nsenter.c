@@ -298,7 +298,14 @@ int nsenter_spawn(const struct nsenter_config *config)
 
     stage1(config);
 stage2:
-    /* Stage-2 from here on: hand back to Python as a freshly forked child. */
+    /*
+     * Stage-2 from here on. Stage-1 still has to report our pid and exit before stage-0
+     * (blocked in vfork above) can answer the caller, who then lets us go on: when we
+     * were placed on stage-1's CPU we would otherwise run our first millisecond of
+     * Python (copy-on-write faults mostly) ahead of that whole chain, and only then wait
+     * for it. Let stage-1 finish first.
+     */
+    sched_yield();
     close(config->sync_fd);
     PyOS_AfterFork_Child();
     PyGILState_Release(gil);

@@ -8,9 +8,9 @@ releases it through the lifecycle core, without the library.
 
 from __future__ import annotations
 
-import json
 import os
 
+from libcontainer.jsontext import loads
 from pyrunc import handles, library
 from pyrunc.context import CliError, Globals
 from pyrunc.failures import EXEC_FAILED_STATUS, describe
@@ -62,7 +62,7 @@ def _read_spec(path: str) -> Any:
     with open(path, "rb") as f:
         raw = f.read()
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except ValueError:
         return specconv.parse_spec(raw)  # which says what is wrong with it
     if isinstance(data, dict):
@@ -181,12 +181,12 @@ def exec_process_spec(g: Globals, opts: dict[str, Any], args: list[str], bundle:
 
     if opts["process"]:
         with open(opts["process"], "rb") as f:
-            data = json.loads(f.read())
+            data = loads(f.read())
         return specconv.process_args(specconv.parse_process(data))
     if len(args) < 2:
         raise CliError("exec args cannot be empty")
     with open(os.path.join(bundle, "config.json"), "rb") as f:
-        p: dict[str, Any] = json.loads(f.read()).get("process") or {}
+        p: dict[str, Any] = loads(f.read()).get("process") or {}
     p["args"] = args[1:]
     if opts["cwd"]:
         p["cwd"] = opts["cwd"]

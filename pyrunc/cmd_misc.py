@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
+from libcontainer.jsontext import loads, marshal_indent
 from pyrunc import SPEC_VERSION, __version__, handles, library
 from pyrunc.context import CliError, Globals
-from pyrunc.gojson import dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than a whole command
@@ -233,7 +232,7 @@ def features(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
             "org.opencontainers.runc.version": f"pyrunc {__version__}",
         },
     }
-    sys.stdout.write(dumps(out, indent="    ") + "\n")
+    sys.stdout.write(marshal_indent(out, "    ") + "\n")
     return 0
 
 
@@ -285,10 +284,10 @@ _OCI_RESOURCES = {
 def _resource_changes(opts: dict[str, Any]) -> dict[str, Any]:
     if opts["resources"]:
         if opts["resources"] == "-":
-            data = json.load(sys.stdin)
+            data = loads(sys.stdin.read())
         else:
             with open(opts["resources"]) as f:
-                data = json.load(f)
+                data = loads(f.read())
         changes = {}
         for (group, key), field in _OCI_RESOURCES.items():
             value = (data.get(group) or {}).get(key)

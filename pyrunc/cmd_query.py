@@ -7,12 +7,11 @@ config models (``delete`` of a systemd container excepted: its unit is stopped o
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
+from libcontainer.jsontext import marshal, marshal_indent
 from pyrunc import handles
 from pyrunc.context import CliError, Globals
-from pyrunc.gojson import dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than a whole command
@@ -20,11 +19,14 @@ if TYPE_CHECKING:  # typing costs more to import than a whole command
 
 __all__ = ["delete", "kill", "list_", "parse_signal", "ps", "state", "tabwrite"]
 
+#: runc kill's default signal (15 on every Linux architecture).
+SIGTERM = 15
+
 
 def state(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc state ID``: the OCI state, indented by two spaces, no final newline."""
     c = handles.load(g, args[0])
-    sys.stdout.write(dumps(c.oci_state(), indent="  "))
+    sys.stdout.write(marshal_indent(c.oci_state(), "  "))
     return 0
 
 
@@ -81,7 +83,7 @@ def list_(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     if opts["quiet"]:
         sys.stdout.write("".join(i["id"] + "\n" for i in items))
     elif fmt == "json":
-        sys.stdout.write(dumps(items or None) + "\n")
+        sys.stdout.write(marshal(items or None) + "\n")
     else:
         rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
         rows += [
@@ -102,6 +104,8 @@ def parse_signal(raw: str) -> int:
     if not name.startswith("SIG"):
         name = "SIG" + name
     try:
+        import signal  # only for a name: the module costs an enum
+
         return int(signal.Signals[name])
     except KeyError:
         raise CliError(f'unknown signal "{raw}"') from None
@@ -110,7 +114,7 @@ def parse_signal(raw: str) -> int:
 def kill(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     """``runc kill [--all] ID [SIGNAL]`` (SIGTERM by default)."""
     c = handles.load(g, args[0])
-    sig = parse_signal(args[1]) if len(args) > 1 else int(signal.SIGTERM)
+    sig = parse_signal(args[1]) if len(args) > 1 else SIGTERM
     c.signal(sig, all=opts["all"])
     return 0
 
@@ -151,7 +155,7 @@ def ps(g: Globals, opts: dict[str, Any], args: list[str]) -> int:
     c = handles.load(g, args[0])
     pids = c.pids()
     if opts["format"] == "json":
-        sys.stdout.write(dumps(pids or None) + "\n")
+        sys.stdout.write(marshal(pids or None) + "\n")
         return 0
     if opts["format"] != "table":
         raise CliError(f"invalid format option {opts['format']!r}")

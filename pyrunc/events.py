@@ -10,9 +10,9 @@ import sys
 import time
 from typing import Any
 
+from libcontainer.jsontext import marshal
 from pyrunc import library
 from pyrunc.context import CliError, Globals
-from pyrunc.gojson import dumps
 
 __all__ = ["convert_stats", "events", "parse_duration"]
 
@@ -184,7 +184,7 @@ def parse_duration(text: str) -> float:
 
 
 def _emit(event: dict[str, Any]) -> None:
-    sys.stdout.write(dumps(event) + "\n")
+    sys.stdout.write(marshal(event) + "\n")
     sys.stdout.flush()
 
 

@@ -50,22 +50,38 @@ def _needs_quoting(text: str) -> bool:
     return not text or any(not (ch.isascii() and (ch.isalnum() or ch in "-._/@^+")) for ch in text)
 
 
-def _text_value(value: object) -> str:
-    import json
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\", '"': '\\"'}  # fmt: skip
 
+
+def _go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` (what logrus' text format uses for values that need it)."""
+    out = []
+    for ch in text:
+        escaped = _GO_ESCAPES.get(ch)
+        if escaped is not None:
+            out.append(escaped)
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
+
+
+def _text_value(value: object) -> str:
     text = str(value)
-    return json.dumps(text, ensure_ascii=False) if _needs_quoting(text) else text
+    return _go_quote(text) if _needs_quoting(text) else text
 
 
 def _go_json(record: dict[str, Any]) -> str:
-    """One JSON line as Go's encoding/json writes a map: sorted keys, HTML characters
-    escaped."""
-    import json
+    """One JSON line as Go's encoding/json writes a map (sorted keys, Go's escaping)."""
+    from libcontainer.jsontext import marshal
 
-    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        line = line.replace(char, escaped)
-    return line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return marshal(dict(sorted(record.items())))
 
 
 def source_location(path: str, line: int, function: str) -> tuple[str, str] | None:

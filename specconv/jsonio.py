@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 
 from libcontainer.errors import ConfigError
-from specconv._gojson import go_marshal_indent
+from libcontainer.jsontext import marshal_indent
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -98,4 +98,4 @@ def spec_to_dict(spec: Spec) -> dict[str, Any]:
 
 def dump_spec(spec: Spec) -> str:
     """JSON text of a spec exactly as ``runc spec`` writes it (tab-indented, no final newline)."""
-    return go_marshal_indent(spec_to_dict(spec))
+    return marshal_indent(spec_to_dict(spec))

@@ -8,9 +8,7 @@ fake cgroupfs tree in a temporary directory).
 
 from __future__ import annotations
 
-import enum
 import posixpath
-import re
 
 from libcontainer.cgroups import utils
 from libcontainer.errors import CgroupError
@@ -30,11 +28,13 @@ __all__ = [
 
 DEFAULT_ROOT = "/sys/fs/cgroup"
 
-_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 
+class CgroupMode:
+    """How the host mounts cgroups (runc's ``IsCgroup2UnifiedMode`` / ``IsCgroup2HybridMode``).
 
-class CgroupMode(enum.Enum):
-    """How the host mounts cgroups (runc's ``IsCgroup2UnifiedMode`` / ``IsCgroup2HybridMode``)."""
+    Three constants, compared with ``is`` (a plain class rather than an enum: the lifecycle
+    core reads the host's mounts, and :mod:`enum` costs more than all of that).
+    """
 
     LEGACY = "legacy"
     """Only v1 hierarchies."""
@@ -99,7 +99,18 @@ class CgroupMount(_Value):
 
 def _unescape(field: str) -> str:
     # mountinfo escapes space, tab, newline and backslash as \ooo.
-    return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    while i < len(field):
+        octal = field[i + 1 : i + 4]
+        if field[i] == "\\" and len(octal) == 3 and all("0" <= c <= "7" for c in octal):
+            out.append(chr(int(octal, 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
 
 
 def parse_mountinfo(text: str) -> list[CgroupMount]:
@@ -226,7 +237,7 @@ class HostCgroups(_Value):
         )
 
     @property
-    def mode(self) -> CgroupMode:
+    def mode(self) -> str:
         """Legacy, hybrid or unified, judged by what is mounted at the root."""
         fstypes = {m.mountpoint: m.fstype for m in self.mounts}
         if fstypes.get(self.root) == "cgroup2":

@@ -22,13 +22,13 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
-import signal
 import time
 
 from libcontainer.cgroups import utils
-from libcontainer.cgroups.freezerstate import FreezerState
+from libcontainer.cgroups.freezerstate import FROZEN, THAWED, UNDEFINED
 from libcontainer.errors import CgroupError, OwnershipError
 from libcontainer.lazylog import lazy_logger
+from libcontainer.procinfo import SIGKILL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -236,11 +236,11 @@ class ContainerCgroups:
         """Whether the container can be paused (it has a freezer cgroup of its own)."""
         return self._freezer() is not None
 
-    def freezer_state(self) -> FreezerState:
+    def freezer_state(self) -> str:
         """FROZEN or THAWED (UNDEFINED without an own freezer)."""
         freezer = self._freezer()
         if freezer is None:
-            return FreezerState.UNDEFINED
+            return UNDEFINED
         kind, path = freezer
         if kind == "v1":
             from libcontainer.cgroups.fs import freezer as v1
@@ -250,7 +250,7 @@ class ContainerCgroups:
 
         return v2.get_freezer(path)
 
-    def freeze(self, state: FreezerState) -> None:
+    def freeze(self, state: str) -> None:
         """Freeze or thaw the container's own freezer cgroup (CgroupError if it has none)."""
         freezer = self._freezer()
         if freezer is None:
@@ -274,9 +274,9 @@ class ContainerCgroups:
         Returns the pids signalled.
         """
         frozen = False
-        if self.has_freezer() and self.freezer_state() != FreezerState.FROZEN:
+        if self.has_freezer() and self.freezer_state() != FROZEN:
             try:
-                self.freeze(FreezerState.FROZEN)
+                self.freeze(FROZEN)
                 frozen = True
             except CgroupError as e:
                 log.warning("signalling without freezing first: %s", e)
@@ -288,21 +288,23 @@ class ContainerCgroups:
                 except ProcessLookupError:
                     pass
         finally:
-            if frozen or (sig == signal.SIGKILL and self.has_freezer()):
+            if frozen or (sig == SIGKILL and self.has_freezer()):
                 # A frozen task acts on SIGKILL only once thawed.
                 try:
-                    self.freeze(FreezerState.THAWED)
+                    self.freeze(THAWED)
                 except CgroupError as e:
                     log.warning("could not thaw after signalling: %s", e)
         return pids
 
     def kill_all(self, timeout: float = 10.0) -> None:
         """SIGKILL everything in the container's own cgroups until they are empty."""
+        if not self.all_pids():
+            return  # the usual case (an init's death took its namespace along): no freeze
         deadline = time.monotonic() + timeout
         while True:
             # No reaping here: an exec'd process is its starter's child, whose Process
             # must get its status; a dead task leaves the cgroup before it is reaped.
-            pids = self.signal_all(signal.SIGKILL)
+            pids = self.signal_all(SIGKILL)
             if not pids:
                 return
             if time.monotonic() > deadline:

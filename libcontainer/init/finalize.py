@@ -66,30 +66,34 @@ def lsm_labels(config: Config, process: ProcessSpec) -> tuple[str, str]:
     return profile, label
 
 
-def capability_sets(caps: Capabilities | None) -> CapabilitySets | None:
-    """The process's capability sets, or None to leave capabilities as they are."""
+def capability_sets(caps: Capabilities | None, *, last: int | None = None) -> CapabilitySets | None:
+    """The process's capability sets, or None to leave capabilities as they are.
+
+    ``last``: the kernel's highest capability number (read from /proc when not given).
+    """
     if caps is None:
         return None
     return CapabilitySets.from_names(
-        caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient
+        caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient, last=last
     )
 
 
 def finalize_process(
-    config: Config, process: ProcessSpec, syscalls: Syscalls
+    process: ProcessSpec, caps: CapabilitySets | None, last_cap: int, syscalls: Syscalls
 ) -> tuple[str, list[str], dict[str, str]]:
     """Drop privileges and move to cwd; return what to execve (path, argv, env).
 
-    The order is runc's: bounding set first (needs CAP_SETPCAP), keep caps across the uid
-    change, change uid/gids, then set the final capability sets, then chdir as the user.
+    ``caps`` are the sets to apply (None: leave them), ``last_cap`` the kernel's highest
+    capability number. The order is runc's: bounding set first (needs CAP_SETPCAP), keep
+    caps across the uid change, change uid/gids, then set the final capability sets, then
+    chdir as the user.
     """
-    caps = capability_sets(process.capabilities or config.capabilities)
     user = lookup_user(process.user, process.additional_groups)
     # runc's order: the cwd as root first (a directory the container's user cannot reach
     # but root can still works); only a permission error is retried as the user.
     cwd_done = _chdir_as_root(process.cwd)
     if caps is not None:
-        caps.apply_bounding(syscalls)
+        caps.apply_bounding(syscalls, last=last_cap)
     set_keep_caps(syscalls, True)
     fix_stdio_ownership(user.uid)
     if not _setgroups_denied():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from libcontainer.capabilities import CapabilitySets
 from libcontainer.configs import Capabilities, Config, Rlimit
 
 
@@ -72,6 +73,11 @@ class InitPayload:
     config: Config
     process: ProcessSpec
     fds: FdLayout
+    capabilities: CapabilitySets | None
+    """The process's capability sets as masks, from its names (or the config's) by the
+    parent, which checks them anyway; None leaves the capabilities as they are."""
+    last_cap: int
+    """The kernel's highest capability number (the bounding set is dropped up to it)."""
     bundle: str = ""
     unshare_cgroupns: bool = False
     seccomp: CompiledSeccomp | None = None

@@ -41,7 +41,7 @@ def drop_privileges(
     selinux.set_exec_label(label, enabled=payload.selinux_enabled)
     if payload.seccomp is not None and not no_new_privs:
         load_seccomp(sock, payload.seccomp, syscalls)
-    path, argv, env = finalize_process(config, process, syscalls)
+    path, argv, env = finalize_process(process, payload.capabilities, payload.last_cap, syscalls)
     if payload.kind == "standard" and config.parent_death_signal:
         # Changing uid clears the parent-death signal; set it again (runc's pdeath.Restore).
         set_parent_death_signal(syscalls, config.parent_death_signal)

@@ -16,10 +16,9 @@ of those cgroups (or, without cgroups, by having the container's rootfs as its r
 from __future__ import annotations
 
 import os
-import signal as signals
 import time
 
-from libcontainer.cgroups.freezerstate import FreezerState
+from libcontainer.cgroups.freezerstate import FROZEN, THAWED
 from libcontainer.errors import (
     CgroupError,
     ContainerNotExistsError,
@@ -33,8 +32,8 @@ from libcontainer.errors import (
 from libcontainer.lazylog import lazy_logger
 from libcontainer.lifecycle.execfifo import EXEC_FIFO, release
 from libcontainer.lifecycle.record import StateRecord
-from libcontainer.lifecycle.status import Status
-from libcontainer.procinfo import has_exited, is_alive, root_is
+from libcontainer.lifecycle.status import CREATED, PAUSED, RUNNING, STOPPED
+from libcontainer.procinfo import SIGKILL, has_exited, is_alive, root_is
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,28 +110,28 @@ class ContainerHandle:
         rec = self.record
         return rec.pid > 0 and is_alive(rec.pid, rec.start)
 
-    def status(self) -> Status:
+    def status(self) -> str:
         """Stopped, paused, created or running, as runc decides them."""
         if not self.init_alive():
-            return Status.STOPPED
+            return STOPPED
         if self._frozen():
-            return Status.PAUSED
+            return PAUSED
         if os.path.exists(os.path.join(self.dir, EXEC_FIFO)):
-            return Status.CREATED
-        return Status.RUNNING
+            return CREATED
+        return RUNNING
 
     def _frozen(self) -> bool:
         if not self.record.cgroup_paths:
             return False
         try:
-            return self.cgroups().freezer_state() == FreezerState.FROZEN
+            return self.cgroups().freezer_state() == FROZEN
         except (OwnershipError, CgroupError) as e:
             log.debug("container %s: no freezer state: %s", self.id, e)
             return False
 
     def oci_state(self) -> dict[str, Any]:
         """The OCI state, as ``runc state`` prints it."""
-        return self.record.oci_state(self.status().value)
+        return self.record.oci_state(self.status())
 
     def pids(self) -> list[int]:
         """Every process of the container (in its own cgroups; the init without cgroups)."""
@@ -182,7 +181,7 @@ class ContainerHandle:
             self.refresh()
             status = self.status()
             if all:
-                if status == Status.STOPPED and not self.cgroups().exists():
+                if status == STOPPED and not self.cgroups().exists():
                     return
                 cgroups = self.cgroups()
                 if not cgroups.any_owned():
@@ -191,29 +190,29 @@ class ContainerHandle:
                     )
                 cgroups.signal_all(sig)
                 return
-            pid = self._require_init() if status != Status.STOPPED else None
+            pid = self._require_init() if status != STOPPED else None
             if pid is None:
                 raise ContainerNotRunningError("container not running")
             os.kill(pid, sig)
-            if status == Status.PAUSED and sig == signals.SIGKILL:
+            if status == PAUSED and sig == SIGKILL:
                 # A frozen (v1) task acts on SIGKILL only once thawed.
-                self.cgroups().freeze(FreezerState.THAWED)
+                self.cgroups().freeze(THAWED)
 
     def pause(self) -> None:
         """Freeze every process of a running or created container."""
         with self.lock:
             self.refresh()
-            if self.status() not in (Status.RUNNING, Status.CREATED):
+            if self.status() not in (RUNNING, CREATED):
                 raise ContainerNotRunningError(f"container {self.id} is not running")
-            self.cgroups().freeze(FreezerState.FROZEN)
+            self.cgroups().freeze(FROZEN)
 
     def resume(self) -> None:
         """Thaw a paused container."""
         with self.lock:
             self.refresh()
-            if self.status() != Status.PAUSED:
+            if self.status() != PAUSED:
                 raise ContainerNotPausedError(f"container {self.id} is not paused")
-            self.cgroups().freeze(FreezerState.THAWED)
+            self.cgroups().freeze(THAWED)
 
     def start(
         self, timeout: float | None = None, poststart: Sequence[object] | None = None
@@ -223,11 +222,11 @@ class ContainerHandle:
         with self.lock:
             self.refresh()
             status = self.status()
-            if status == Status.STOPPED:
+            if status == STOPPED:
                 raise ContainerNotRunningError("cannot start a container that has stopped")
-            if status == Status.RUNNING:
+            if status == RUNNING:
                 raise InvalidStateError("cannot start an already running container")
-            if status != Status.CREATED:
+            if status != CREATED:
                 raise InvalidStateError(f"cannot start a container in the {status} state")
             pid = self._require_init()
             if pid is None:
@@ -247,7 +246,7 @@ class ContainerHandle:
         with self.lock:
             self.refresh()
             status = self.status()
-            if status not in (Status.STOPPED, Status.CREATED) and not force:
+            if status not in (STOPPED, CREATED) and not force:
                 raise ContainerNotStoppedError(
                     f"cannot delete container {self.id} that is not stopped: {status}"
                 )
@@ -297,7 +296,7 @@ class ContainerHandle:
         if alive:
             _kill(rec.pid)
             if cgroups is not None and cgroups.has_freezer():
-                _collect(errors, cgroups.freeze, FreezerState.THAWED)
+                _collect(errors, cgroups.freeze, THAWED)
             (wait_init or (lambda: _wait_gone(rec.pid, rec.start)))()
         # Without a PID namespace of its own, killing the init leaves the rest (runc's
         # destroy); and whatever a crashed start left in the container's own cgroups.
@@ -346,7 +345,7 @@ def _read_record(store: Store, container_id: str) -> StateRecord:
 
 def _kill(pid: int) -> None:
     try:
-        os.kill(pid, signals.SIGKILL)
+        os.kill(pid, SIGKILL)
     except ProcessLookupError:
         pass
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from libcontainer import apparmor, mountsources, rootless, selinux, stagelog, sync
+from libcontainer.capabilities import last_cap
 from libcontainer.cgroups import Manager
 from libcontainer.configs import Config, IDMap, NamespaceType, Rlimit, Seccomp
 from libcontainer.console import send_console
@@ -139,12 +140,21 @@ def spawn(
     kind: str,
     make_request: Callable[[InitPayload], SpawnRequest],
     fifo_fd: int | None = None,
+    *,
+    go_early: bool = False,
 ) -> socket.socket:
-    """Clone the process; returns our end of its channel. The process is attached on return."""
+    """Clone the process; returns our end of its channel. The process is attached on return.
+
+    ``go_early``: the first Go is queued on the channel before the process exists, so it
+    starts on its setup at once (see :func:`waits_for_parent`); ``converse`` must then be
+    told so (``go_sent``).
+    """
     config = ctx.config
     # Unknown capability names are the caller's mistake: say so here, as a ConfigError,
-    # rather than from inside a half-made container.
-    capability_sets(process.capabilities or config.capabilities)
+    # rather than from inside a half-made container. The masks go to the process as they
+    # are (it would compute them again, and read cap_last_cap twice on its way).
+    top = last_cap()
+    capabilities = capability_sets(process.capabilities or config.capabilities, last=top)
     selinux.check_process_label(
         process.label or config.process_label, enabled=selinux.host_enabled()
     )
@@ -171,12 +181,16 @@ def spawn(
             fifo=fifo,
             mounts=tuple(mounts),
         )
+        if go_early:
+            sync.send(ours, sync.Go())
         payload = InitPayload(
             kind="standard" if kind == "standard" else "setns",
             container_id=ctx.container_id,
             config=_for_the_init(config),
             process=process._spec(),
             fds=layout,
+            capabilities=capabilities,
+            last_cap=top,
             bundle=ctx.bundle,
             seccomp=compile_seccomp(config.seccomp) if config.seccomp is not None else None,
             unshare_cgroupns=kind == "standard"
@@ -221,6 +235,21 @@ def needs_cgroups_first(config: Config) -> bool:
     if any(ns.type == NamespaceType.NEWCGROUP for ns in config.namespaces):
         return True
     return any(m.premount_cmds or m.postmount_cmds for m in config.mounts)
+
+
+def waits_for_parent(config: Config) -> bool:
+    """Must a new init wait for the parent before its first step?
+
+    It must when it is to be in its cgroups first (:func:`needs_cgroups_first`), and when
+    it configures interfaces the parent makes after the clone (veth pairs, and routes,
+    which name them). Otherwise nothing the parent does before its first Go (oom score,
+    attaching the pidfd) touches what the init does before it next waits (session,
+    keyring, loopback, the mounts up to the first cgroup mount), so Go can be queued
+    before the clone: the init starts while the parent joins its cgroups.
+    """
+    if needs_cgroups_first(config):
+        return True
+    return bool(config.routes) or any(n.type != "loopback" for n in config.networks)
 
 
 def compile_seccomp(config: Seccomp) -> CompiledSeccomp:
@@ -293,11 +322,13 @@ def converse(
     join_cgroups: Callable[[], None] | None = None,
     cgroups_first: bool = True,
     expect_alive: bool = False,
+    go_sent: bool = False,
 ) -> None:
     """Answer the init until it closes the channel (success) or reports an error.
 
     ``join_cgroups`` puts the process in its cgroups, before or after the first Go as
-    ``cgroups_first`` says.
+    ``cgroups_first`` says. ``go_sent``: the first Go was queued before the clone
+    (``spawn(go_early=True)``), so it is not sent again.
 
     ``expect_alive``: a standard init closes the channel and then waits on exec.fifo, so
     finding it dead at that point means it crashed without a word.
@@ -307,9 +338,12 @@ def converse(
     # fork), let it start on its mounts while we join the cgroups: they overlap. Either
     # way the cgroups are joined before the process forks anything or is told to go on
     # past the hooks, since we only answer RunHooks after join_cgroups returned.
+    if go_sent and cgroups_first:
+        raise ValueError("Go was sent before the cgroups could be joined")
     if join_cgroups is not None and cgroups_first:
         join_cgroups()
-    _send_go(sock)
+    if not go_sent:
+        _send_go(sock)
     if join_cgroups is not None:
         if not cgroups_first:
             join_cgroups()

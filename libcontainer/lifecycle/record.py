@@ -12,9 +12,8 @@ be proven the container's own before anything acts on them (see
 
 from __future__ import annotations
 
-import json
-
 from libcontainer.errors import StateFileError
+from libcontainer.jsontext import loads
 from libcontainer.ocistate import OCI_VERSION, bundle_and_annotations
 
 TYPE_CHECKING = False
@@ -215,7 +214,7 @@ class StateRecord:
     def from_json(cls, data: bytes | str, source: str, container_id: str) -> StateRecord:
         """Parse and check ``data`` (the bytes of ``source``, the state of ``container_id``)."""
         try:
-            raw = json.loads(data)
+            raw = loads(data)
         except ValueError as e:
             raise StateFileError(f"{source}: not valid JSON: {_short(str(e))}") from None
         except RecursionError:

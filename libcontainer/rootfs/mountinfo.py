@@ -13,6 +13,8 @@ _ESCAPE = re.compile(r"\\([0-7]{3})")
 
 def _unescape(field: str) -> str:
     # The kernel octal-escapes space, tab, newline and backslash in paths.
+    if "\\" not in field:
+        return field
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
 
 

@@ -18,6 +18,16 @@ import attrs
 
 from libcontainer.errors import SyscallError
 from libcontainer.system import (
+    MOUNT_ATTR__ATIME,
+    MOUNT_ATTR_NOATIME,
+    MOUNT_ATTR_NODEV,
+    MOUNT_ATTR_NODIRATIME,
+    MOUNT_ATTR_NOEXEC,
+    MOUNT_ATTR_NOSUID,
+    MOUNT_ATTR_NOSYMFOLLOW,
+    MOUNT_ATTR_RDONLY,
+    MOUNT_ATTR_RELATIME,
+    MOUNT_ATTR_STRICTATIME,
     MS_BIND,
     MS_MANDLOCK,
     MS_NOATIME,
@@ -34,12 +44,14 @@ from libcontainer.system import (
     Syscalls,
 )
 
+from .mountinfo import MountInfo
 from .securejoin import procfd
 
 __all__ = [
     "LOCKABLE_FLAGS",
     "MountContext",
     "apply_propagation",
+    "bind_remount_attrs",
     "fail",
     "mount_in_root",
     "remount_bind",
@@ -80,12 +92,19 @@ class MountContext:
 
     ``root`` is the real (symlink-free) host path of the rootfs, or ``/`` after the pivot.
     ``cgroupns``: the container has its own cgroup namespace (cgroup mounts differ).
+    ``userns``: the init is in a user namespace (mounts it inherited may have locked
+    flags, which only the classic remount path knows how to keep).
+    ``host_mounts``: the mount table as :func:`~libcontainer.rootfs.prepare.prepare_root`
+    read it, for steps that need the host's mounts (the cgroup hierarchies) and not the
+    ones made since inside the rootfs.
     SELinux mount labels are not supported, so no label is carried.
     """
 
     root: str
     syscalls: Syscalls
     cgroupns: bool = False
+    userns: bool = False
+    host_mounts: tuple[MountInfo, ...] | None = None
 
 
 def fail(err: SyscallError | OSError, message: str) -> SyscallError:
@@ -144,6 +163,42 @@ def statfs_mount_flags(path: str) -> int:
     if not flags & _ATIME_ENUM:
         flags |= MS_STRICTATIME
     return flags
+
+
+_MS_TO_ATTR = (
+    (MS_RDONLY, MOUNT_ATTR_RDONLY),
+    (MS_NOSUID, MOUNT_ATTR_NOSUID),
+    (MS_NODEV, MOUNT_ATTR_NODEV),
+    (MS_NOEXEC, MOUNT_ATTR_NOEXEC),
+    (MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW),
+)
+
+
+def bind_remount_attrs(flags: int) -> tuple[int, int]:
+    """``(attr_set, attr_clr)`` for mount_setattr(2) giving a mount exactly the per-mount
+    flags that ``mount(MS_BIND|MS_REMOUNT|flags)`` gives it (the kernel's ``path_mount``).
+
+    Read-only, nosuid, nodev, noexec and nosymfollow become what ``flags`` says (the ones
+    it omits are cleared). The access-time flags are kept unless ``flags`` names one of
+    them; then nodiratime is what ``flags`` says and the mode the strongest one named
+    (strictatime, then noatime, else relatime).
+    """
+    attr_set = attr_clr = 0
+    for ms_flag, attr in _MS_TO_ATTR:
+        attr_clr |= attr
+        if flags & ms_flag:
+            attr_set |= attr
+    if flags & _ATIME_FLAGS:
+        attr_clr |= MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME
+        if flags & MS_NODIRATIME:
+            attr_set |= MOUNT_ATTR_NODIRATIME
+        if flags & MS_STRICTATIME:
+            attr_set |= MOUNT_ATTR_STRICTATIME
+        elif flags & MS_NOATIME:
+            attr_set |= MOUNT_ATTR_NOATIME
+        else:
+            attr_set |= MOUNT_ATTR_RELATIME
+    return attr_set, attr_clr
 
 
 def remount_bind(ctx: MountContext, dest: str, flags: int) -> None:

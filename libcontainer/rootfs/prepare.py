@@ -13,6 +13,8 @@ import os
 import subprocess
 from collections.abc import Callable, Mapping
 
+import attrs
+
 from libcontainer.configs import Command, Config, Mount, NamespaceType
 from libcontainer.errors import HookError, SyscallError
 from libcontainer.system import (
@@ -33,7 +35,7 @@ from .devices import (
     setup_dev_symlinks,
     setup_ptmx,
 )
-from .mountinfo import parent_mount, read_mountinfo
+from .mountinfo import MountInfo, parent_mount, read_mountinfo
 from .mountops import MountContext, fail, remount_readonly, statfs_mount_flags
 from .mounts import (
     clean_path,
@@ -86,13 +88,15 @@ def _has_devpts(config: Config) -> bool:
     )
 
 
-def prepare_root(ctx: MountContext, root_propagation: int = 0) -> None:
+def prepare_root(ctx: MountContext, root_propagation: int = 0) -> list[MountInfo]:
     """Cut the namespace's propagation to the host and bind the rootfs onto itself.
 
     ``/`` becomes recursively slave (or ``root_propagation``) so that nothing mounted from
     now on propagates out. The rootfs's parent mount is made private if it is shared:
     pivot_root refuses a shared parent, and the self-bind must not propagate. The
     self-bind makes the rootfs a mount point, which pivot_root and MS_MOVE need.
+
+    Returns the mount table read on the way (before the self-bind).
     """
     sc = ctx.syscalls
     flags = root_propagation or (MS_SLAVE | MS_REC)
@@ -100,7 +104,8 @@ def prepare_root(ctx: MountContext, root_propagation: int = 0) -> None:
         sc.mount(None, "/", None, flags, None)
     except SyscallError as e:
         raise fail(e, f"change propagation of / to {flags:#x}") from None
-    parent = parent_mount(read_mountinfo(), ctx.root)
+    mounts = read_mountinfo()
+    parent = parent_mount(mounts, ctx.root)
     if parent is not None and parent.is_shared:
         try:
             sc.mount(None, parent.mountpoint, None, MS_PRIVATE, None)
@@ -110,6 +115,7 @@ def prepare_root(ctx: MountContext, root_propagation: int = 0) -> None:
         sc.mount(ctx.root, ctx.root, None, MS_BIND | MS_REC, None)
     except SyscallError as e:
         raise fail(e, f"bind mount the rootfs {ctx.root} onto itself") from None
+    return mounts
 
 
 def run_mount_command(cmd: Command, when: str) -> None:
@@ -167,11 +173,15 @@ def prepare_rootfs(
     (see :mod:`libcontainer.mountsources`).
     """
     root = os.path.realpath(config.rootfs)
-    in_userns = in_user_namespace()
+    userns = in_user_namespace() or config.has_namespace(NamespaceType.NEWUSER)
     ctx = MountContext(
-        root=root, syscalls=syscalls, cgroupns=config.has_namespace(NamespaceType.NEWCGROUP)
+        root=root,
+        syscalls=syscalls,
+        cgroupns=config.has_namespace(NamespaceType.NEWCGROUP),
+        userns=userns,
     )
-    prepare_root(ctx, config.root_propagation)
+    # The host's mounts, read once: the cgroup mounts need them again (see MountContext).
+    ctx = attrs.evolve(ctx, host_mounts=tuple(prepare_root(ctx, config.root_propagation)))
     for i, m in enumerate(config.mounts):
         if in_cgroups is not None and m.device in ("cgroup", "cgroup2"):
             in_cgroups()
@@ -187,8 +197,7 @@ def prepare_rootfs(
 
     setup_dev = needs_setup_dev(config)
     if setup_dev:
-        bind = in_userns or config.has_namespace(NamespaceType.NEWUSER)
-        create_devices(ctx, config.devices, bind=bind)
+        create_devices(ctx, config.devices, bind=userns)
         if _has_devpts(config):
             setup_ptmx(ctx)
         setup_dev_symlinks(ctx)

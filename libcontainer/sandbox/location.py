@@ -42,6 +42,11 @@ class Placement:
             raise ConfigError(
                 "cgroup parent must be an absolute cgroup path", value=self.cgroup_parent
             )
+        if posixpath.normpath(self.cgroup_parent) == "/":
+            raise ConfigError(
+                "cgroup parent must be below a hierarchy's root, not the root itself",
+                value=self.cgroup_parent,
+            )
         if not _PREFIX.match(self.prefix):
             raise ConfigError("id prefix must be a short container id", value=self.prefix)
 
@@ -91,14 +96,24 @@ class Placement:
         import shutil
         import signal
 
+        from libcontainer.cgroups.owned import owner_of
         from libcontainer.factory import Factory
 
         factory = Factory(self.state_root)
         for container_id in factory.list():
             with contextlib.suppress(Exception):
                 factory.load(container_id).destroy()
+        ours = str(self.state_root) + "/"
         for top in self._cgroup_tops():
-            dirs = [dirpath for dirpath, _, _ in os.walk(top)]
+            # Only the cgroups one of this placement's containers made (their owner marks
+            # name its state root) and what is below them: never anyone else's processes.
+            dirs = [
+                dirpath
+                for dirpath, _, _ in os.walk(top)
+                if any(
+                    (owner_of(d) or "").startswith(ours) for d in _self_and_parents(dirpath, top)
+                )
+            ]
             for _attempt in range(100):
                 pids = _pids_in(dirs)
                 if not pids:
@@ -112,6 +127,8 @@ class Placement:
             for d in sorted(dirs, key=len, reverse=True):
                 with contextlib.suppress(OSError):
                     os.rmdir(d)
+            with contextlib.suppress(OSError):
+                os.rmdir(top)  # the parent level, once empty (never killed through)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _cgroup_tops(self) -> list[str]:
@@ -126,6 +143,13 @@ class Placement:
             if os.path.isdir(top):
                 tops.append(top)
         return tops
+
+
+def _self_and_parents(path: str, top: str) -> Iterator[str]:
+    """``path`` and its parents down to (not including) ``top``."""
+    while path != top and path.startswith(top + "/"):
+        yield path
+        path = os.path.dirname(path)
 
 
 def _pids_in(dirs: list[str]) -> list[int]:

@@ -75,17 +75,19 @@ class Spawner:
         raise ProcessStartError("spawner helper is not available")
 
     def release(self, pid: int) -> None:
-        """Creation of ``pid`` is over (done or undone): drop its guard."""
+        """Creation of ``pid`` is over (done or undone): drop its guard.
+
+        One way: the helper reads its requests in order, so the guard is gone before it
+        serves the next request or notices that we exited; nothing is gained by waiting
+        for it (a round trip on every start).
+        """
         with self._lock:
             if self._sock is None:
                 return
             try:
                 send_obj(self._sock, Release(pid))
-                _obj, extra = recv_obj(self._sock)
             except OSError:
                 return
-            for fd in extra:
-                os.close(fd)
 
     def _reset(self) -> None:
         if self._sock is not None:

@@ -29,7 +29,10 @@ class Guard:
 
 @dataclasses.dataclass(frozen=True)
 class Release:
-    """Caller -> spawner: creation of ``pid`` finished (or was undone); forget its guard."""
+    """Caller -> spawner: creation of ``pid`` finished (or was undone); forget its guard.
+
+    The only message without an answer.
+    """
 
     pid: int
 
@@ -71,7 +74,10 @@ def send_obj(sock: socket.socket, obj: object, fds: list[int] | None = None) -> 
 def recv_obj(sock: socket.socket) -> tuple[object | None, list[int]]:
     """Receive one pickled object and its fds; ``(None, [])`` on EOF."""
     fds = array.array("i")
-    data, anc, _flags, _addr = sock.recvmsg(MAX_REQUEST, socket.CMSG_SPACE(MAX_FDS * 4))
+    # The datagram's size first (it stays queued): a buffer of MAX_REQUEST would be a
+    # fresh 4 MiB mapping for every message, most of them a few hundred bytes.
+    size = sock.recv_into(bytearray(1), 1, socket.MSG_PEEK | socket.MSG_TRUNC) or 1
+    data, anc, _flags, _addr = sock.recvmsg(min(size, MAX_REQUEST), socket.CMSG_SPACE(MAX_FDS * 4))
     for level, ctype, cdata in anc:
         if level == socket.SOL_SOCKET and ctype == socket.SCM_RIGHTS:
             fds.frombytes(cdata[: len(cdata) - (len(cdata) % fds.itemsize)])

@@ -7,6 +7,7 @@ it, and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -304,3 +305,28 @@ def test_kill_all_goes_through_the_own_cgroup(containers: Factories, make_config
     c.signal(signal.SIGKILL, all=True)
     assert side.wait() == -signal.SIGKILL
     assert init.wait() == -signal.SIGKILL
+
+
+def test_a_sandbox_placement_sweeps_only_its_own_cgroups(tmp_path: Path) -> None:
+    """``Placement.sweep`` (what the pytest plugin runs after a test) kills and removes only
+    in cgroups its own containers made; a hierarchy root is refused as a placement."""
+    from libcontainer.sandbox.location import Placement
+
+    with pytest.raises(ConfigError, match="not the root itself"):
+        Placement(root=str(tmp_path / "p"), cgroup_parent="/")
+    parent = "/" + unique_name("placement")
+    place = Placement(root=str(tmp_path / "p"), cgroup_parent=parent)
+    stranger = f"/sys/fs/cgroup/pids{parent}/someone-else"
+    os.makedirs(stranger)
+    other = subprocess.Popen(["sleep", "1000"])
+    try:
+        Path(stranger, "cgroup.procs").write_text(str(other.pid))
+        place.sweep()
+        assert other.poll() is None, "sweep killed a process it does not own"
+        assert os.path.isdir(stranger)
+    finally:
+        other.kill()
+        other.wait()
+        for d in (stranger, os.path.dirname(stranger)):
+            with contextlib.suppress(OSError):
+                os.rmdir(d)

@@ -570,3 +570,25 @@ def test_cgroup_files_seen_from_inside(containers: Factories, make_config: Any) 
     )
     assert code == 0, out
     assert out.split() == ["123", str(256 * 1024 * 1024), "1", "read-only"]
+
+
+def test_verbs_reuse_the_managers_view_of_the_host(
+    containers: Factories, make_config: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """start, exec and destroy prove cgroups against the mount table the container's
+    manager read at create: none reads it again."""
+    from libcontainer.cgroups.host import HostCgroups
+
+    c = containers.create(make_config())
+    assert c.cgroup_manager is not None
+
+    def no_reading() -> HostCgroups:
+        raise AssertionError("the host's cgroup mounts were read again")
+
+    monkeypatch.setattr(HostCgroups, "load", staticmethod(no_reading))
+    p = Process(["true"])
+    c.run(p)
+    assert p.wait() == 0
+    assert c.status() == Status.STOPPED
+    c.destroy()
+    assert not any(os.path.exists(path) for path in c.cgroup_manager.get_paths().values())

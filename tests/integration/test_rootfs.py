@@ -8,6 +8,7 @@ two processes, so nothing outlives a test; files on the host are checked afterwa
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import signal
@@ -22,6 +23,7 @@ import attrs
 import pytest
 
 from libcontainer.configs import Config, Device, DeviceType, Mount, Namespace, NamespaceType
+from libcontainer.errors import SyscallError
 from libcontainer.rootfs import (
     apply_masked_paths,
     apply_readonly_paths,
@@ -42,6 +44,7 @@ from libcontainer.system import (
     MS_REC,
     MS_RELATIME,
     MS_STRICTATIME,
+    Syscalls,
     linux,
 )
 
@@ -155,8 +158,12 @@ class Result:
         return "\n".join(out)
 
 
-def _init(config: Config, script: str, before_exec: Callable[[], None] | None) -> None:
-    sc = linux()
+def _init(
+    config: Config,
+    script: str,
+    before_exec: Callable[[], None] | None,
+    sc: Syscalls,
+) -> None:
     modules = set(sys.modules)
     prepare_rootfs(config, syscalls=sc, run_hooks=lambda: None)
     finalize_rootfs(config, syscalls=sc)
@@ -179,7 +186,11 @@ def _enter_user_namespace() -> None:
 
 
 def _child(
-    config: Config, script: str, before_exec: Callable[[], None] | None, userns: bool
+    config: Config,
+    script: str,
+    before_exec: Callable[[], None] | None,
+    userns: bool,
+    sc: Syscalls,
 ) -> int:
     signal.alarm(TIMEOUT)
     if userns:
@@ -191,7 +202,7 @@ def _child(
     pid = os.fork()
     if pid == 0:
         try:
-            _init(config, script, before_exec)
+            _init(config, script, before_exec, sc)
         except BaseException as e:
             os.write(2, f"INIT ERROR: {type(e).__name__}: {e}\n".encode())
             os._exit(121)
@@ -206,8 +217,12 @@ def run_container(
     before_exec: Callable[[], None] | None = None,
     *,
     userns: bool = False,
+    syscalls: Syscalls | None = None,
 ) -> Result:
-    """Set the rootfs up in fresh namespaces, run ``script`` in it, return its output."""
+    """Set the rootfs up in fresh namespaces, run ``script`` in it, return its output.
+
+    ``syscalls`` replaces the real ones (e.g. to take a kernel feature away).
+    """
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -216,7 +231,7 @@ def run_container(
             os.close(r)
             os.dup2(w, 1)
             os.dup2(w, 2)
-            code = _child(config, script, before_exec, userns)
+            code = _child(config, script, before_exec, userns, syscalls or linux())
         except BaseException:
             os.write(2, traceback.format_exc().encode())
         finally:
@@ -337,6 +352,80 @@ def test_default_container(busybox_rootfs: Path, host_dir: Path) -> None:
     assert cgroups, "nothing mounted at /sys/fs/cgroup"
     assert res.section("late-imports") == ""
     assert not (host_dir / "new").exists()
+
+
+class _TellingMountApi:
+    """The real system calls; each open_tree(2) is told on stdout (section ``open_tree``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(linux(), name)
+
+    def open_tree(self, dirfd: int, path: str, flags: int) -> int:
+        os.write(1, f"==open_tree\n{path}\n".encode())
+        return linux().open_tree(dirfd, path, flags)
+
+
+class _WithoutMountApi:
+    """The real system calls, as on a kernel without open_tree(2) (or a seccomp profile
+    refusing it)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(linux(), name)
+
+    def open_tree(self, dirfd: int, path: str, flags: int) -> int:
+        raise SyscallError(errno.ENOSYS, "open_tree: function not implemented")
+
+
+def _cgroup_binds(mountinfo: str) -> dict[str, tuple[str, str, str, str]]:
+    """Mountpoint -> (root, per-mount options, optional fields, super options) of the v1
+    hierarchies mounted under /sys/fs/cgroup."""
+    out = {}
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if "-" not in fields:
+            continue
+        sep = fields.index("-")
+        if fields[sep + 1] == "cgroup" and fields[4].startswith("/sys/fs/cgroup/"):
+            optional = " ".join(fields[6:sep])
+            out[fields[4]] = (fields[3], fields[5], optional, fields[sep + 3])
+    return out
+
+
+def test_cgroup_v1_hierarchies(busybox_rootfs: Path) -> None:
+    """Each v1 hierarchy is the process's own cgroup, read-only with the mount's flags, the
+    same whether bound through the mount API or the classic bind and remount."""
+    own: dict[str, str] = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f.read().splitlines():
+            _, controllers, path = line.split(":", 2)
+            for c in controllers.split(","):
+                if c:
+                    own[c] = path
+    with open("/proc/self/mountinfo") as f:
+        if not any(" - cgroup " in line for line in f):
+            pytest.skip("no cgroup v1 hierarchy on this host")
+    script = (
+        "echo ==mountinfo; cat /proc/self/mountinfo; echo ==write\n"
+        "for d in /sys/fs/cgroup/*/; do mkdir $d/x 2>/dev/null && echo WROTE $d; done; true"
+    )
+    config = default_config(busybox_rootfs)
+    results = [
+        run_container(config, script, syscalls=_TellingMountApi()),
+        run_container(config, script, syscalls=_WithoutMountApi()),
+    ]
+    for res in results:
+        assert res.code == 0, res.output
+        assert res.section("write") == ""
+    api, classic = (_cgroup_binds(r.section("mountinfo")) for r in results)
+    assert api, "no cgroup hierarchy mounted"
+    assert api == classic
+    assert len(results[0].section("open_tree").split()) == len(api)
+    assert results[1].section("open_tree") == ""
+    for mountpoint, (root, options, _optional, super_options) in api.items():
+        assert options.split(",")[:1] == ["ro"], (mountpoint, options)
+        assert {"nosuid", "nodev", "noexec", "relatime"} <= set(options.split(",")), options
+        controller = next(o for o in super_options.split(",") if o in own or o.startswith("name="))
+        assert root == own[controller], (mountpoint, root, own)
 
 
 def test_readonly_rootfs_keeps_flags(busybox_rootfs: Path) -> None:

@@ -6,7 +6,7 @@ import errno
 import time
 
 from libcontainer.cgroups import fscommon
-from libcontainer.cgroups.freezerstate import FreezerState
+from libcontainer.cgroups.freezerstate import FROZEN, THAWED, UNDEFINED
 from libcontainer.cgroups.fscommon import CgroupFileError
 from libcontainer.errors import CgroupError
 from libcontainer.lazylog import lazy_logger
@@ -22,8 +22,8 @@ log = lazy_logger(__name__)
 
 
 STATE = "freezer.state"
-_FROZEN = "FROZEN"
-_THAWED = "THAWED"
+_FROZEN = FROZEN
+_THAWED = THAWED
 
 
 class FreezerGroup:
@@ -45,7 +45,7 @@ class FreezerGroup:
         """Nothing to report."""
 
 
-def freeze(path: str, state: FreezerState | str) -> None:
+def freeze(path: str, state: str) -> None:
     """Write ``state`` to ``freezer.state``; for FROZEN, wait until the kernel is done."""
     value = str(getattr(state, "value", state))
     if value == "":
@@ -94,7 +94,7 @@ def _freeze(path: str) -> None:
     )
 
 
-def get_state(path: str) -> FreezerState:
+def get_state(path: str) -> str:
     """The freezer state of the cgroup itself (frozen only through a parent reads THAWED)."""
     while True:
         try:
@@ -102,10 +102,10 @@ def get_state(path: str) -> FreezerState:
         except CgroupFileError as exc:
             # Without freezer.state (old kernel, or the root cgroup) the state is unknown.
             if exc.errno in (errno.ENOENT, errno.ENODEV):
-                return FreezerState("")
+                return UNDEFINED
             raise
         if current == _THAWED:
-            return FreezerState(_THAWED)
+            return THAWED
         if current == "FREEZING":
             # Transient; wait for a stable answer.
             time.sleep(0.001)
@@ -116,10 +116,10 @@ def get_state(path: str) -> FreezerState:
             self_freezing = fscommon.read_string(path, "freezer.self_freezing")
         except CgroupFileError as exc:
             if exc.errno in (errno.ENOENT, errno.ENODEV):
-                return FreezerState(_FROZEN)
+                return FROZEN
             raise
         if self_freezing == "0":
-            return FreezerState(_THAWED)
+            return THAWED
         if self_freezing == "1":
-            return FreezerState(_FROZEN)
+            return FROZEN
         raise CgroupError(f"unknown freezer.self_freezing value {self_freezing!r} in {path}")

@@ -124,6 +124,11 @@ class FsManager:
         # provably the container's even where no owner mark sticks (see cgroups.owned).
         self._created: list[str] = []
 
+    @property
+    def host(self) -> HostCgroups:
+        """The host's cgroup mounts this manager works with (read when it was made)."""
+        return self._host
+
     def apply(self, pid: int) -> None:
         """Create the container's cgroups and move ``pid`` (-1: no process) into them."""
         with self._lock:
@@ -197,7 +202,7 @@ class FsManager:
         path = self.path("freezer")
         if not path:
             return FreezerState.UNDEFINED
-        return freezer.get_state(path)
+        return FreezerState(freezer.get_state(path))
 
     def _pids_dir(self) -> str:
         # runc counts processes in the devices cgroup; any joined one serves without it.

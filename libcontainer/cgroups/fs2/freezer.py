@@ -10,7 +10,7 @@ import errno
 import time
 
 from libcontainer.cgroups import fscommon
-from libcontainer.cgroups.freezerstate import FreezerState
+from libcontainer.cgroups.freezerstate import FROZEN, THAWED, UNDEFINED
 from libcontainer.cgroups.fscommon import CgroupFileError
 from libcontainer.errors import CgroupError
 
@@ -22,46 +22,46 @@ _WAIT = 0.01
 _MAX_ITER = 1000
 
 
-def set_freezer(path: str, state: FreezerState | str) -> None:
+def set_freezer(path: str, state: str) -> None:
     """Freeze or thaw; ``""`` leaves the cgroup alone."""
     value = str(getattr(state, "value", state))
     if value == "":
         return
-    if value not in (FreezerState.FROZEN.value, FreezerState.THAWED.value):
+    if value not in (FROZEN, THAWED):
         raise CgroupError(f"invalid freezer state {value!r}: use FROZEN, THAWED or ''")
     try:
-        fscommon.write_file(path, FREEZE, "1" if value == FreezerState.FROZEN.value else "0")
+        fscommon.write_file(path, FREEZE, "1" if value == FROZEN else "0")
     except CgroupFileError as exc:
         # Without cgroup.freeze (kernel < 5.2) thawing is a no-op; freezing is impossible.
-        if value == FreezerState.THAWED.value and exc.errno in (errno.ENOENT, errno.ENODEV):
+        if value == THAWED and exc.errno in (errno.ENOENT, errno.ENODEV):
             return
         raise CgroupError(f"freezer not supported in {path}: {exc}") from exc
     actual = get_freezer(path)
-    if actual.value != value:
+    if actual != value:
         raise CgroupError(
-            f"expected {path}/{FREEZE} to be in state {value!r} but it is in {actual.value!r}"
+            f"expected {path}/{FREEZE} to be in state {value!r} but it is in {actual!r}"
         )
 
 
-def get_freezer(path: str) -> FreezerState:
+def get_freezer(path: str) -> str:
     """The state asked for in ``cgroup.freeze``; FROZEN only once ``cgroup.events`` agrees."""
     try:
         current = fscommon.read_string(path, FREEZE)
     except CgroupFileError as exc:
         if exc.errno in (errno.ENOENT, errno.ENODEV):
-            return FreezerState.UNDEFINED
+            return UNDEFINED
         raise
     if current == "0":
-        return FreezerState.THAWED
+        return THAWED
     if current == "1":
         return _wait_frozen(path)
     raise CgroupError(f"unknown {FREEZE} state {current!r} in {path}")
 
 
-def _wait_frozen(path: str) -> FreezerState:
+def _wait_frozen(path: str) -> str:
     for _ in range(_MAX_ITER):
         frozen = fscommon.get_value_by_key(path, EVENTS, "frozen")
         if frozen == 1:
-            return FreezerState.FROZEN
+            return FROZEN
         time.sleep(_WAIT)
     raise CgroupError(f"timeout of {_WAIT * _MAX_ITER:.0f}s reached waiting for {path} to freeze")

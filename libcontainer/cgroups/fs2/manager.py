@@ -89,6 +89,11 @@ class Fs2Manager:
         self._controllers: set[str] | None = None
 
     @property
+    def host(self) -> HostCgroups:
+        """The host's cgroup mounts this manager works with (read when it was made)."""
+        return self._host
+
+    @property
     def mountpoint(self) -> str:
         """Where the cgroup2 filesystem this manager works in is mounted."""
         return self._mountpoint
@@ -174,7 +179,7 @@ class Fs2Manager:
 
     def get_freezer_state(self) -> FreezerState:
         """THAWED, FROZEN, or ``""`` when the kernel has no v2 freezer."""
-        return freezer.get_freezer(self._path)
+        return FreezerState(freezer.get_freezer(self._path))
 
     def get_pids(self) -> list[int]:
         """The processes directly in the container's cgroup."""

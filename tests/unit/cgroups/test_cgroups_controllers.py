@@ -383,9 +383,9 @@ def test_freezer_freeze_and_thaw(fakefs: FakeCgroupfs) -> None:
     path = cgroup_dir(fakefs, "freezer")
     FreezerGroup().set(path, Resources(freezer=FreezerState.FROZEN))
     assert fakefs.writes == [("freezer/c1/freezer.state", "FROZEN")]
-    assert get_state(path) is FreezerState.FROZEN
+    assert get_state(path) == FreezerState.FROZEN
     freeze(path, FreezerState.THAWED)
-    assert get_state(path) is FreezerState.THAWED
+    assert get_state(path) == FreezerState.THAWED
 
 
 def test_freezer_polls_until_frozen(fakefs: FakeCgroupfs, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -422,8 +422,8 @@ def test_freezer_state_via_parent_and_without_file(fakefs: FakeCgroupfs) -> None
     path = cgroup_dir(fakefs, "freezer")
     fakefs.root.joinpath("freezer/c1/freezer.state").write_text("FROZEN\n")
     fakefs.root.joinpath("freezer/c1/freezer.self_freezing").write_text("0\n")
-    assert get_state(path) is FreezerState.THAWED  # frozen only because a parent is
-    assert get_state(str(fakefs.mountpoint("freezer"))) is FreezerState.UNDEFINED
+    assert get_state(path) == FreezerState.THAWED  # frozen only because a parent is
+    assert get_state(str(fakefs.mountpoint("freezer"))) == FreezerState.UNDEFINED
 
 
 # -- devices ------------------------------------------------------------------------------

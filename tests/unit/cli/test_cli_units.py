@@ -16,7 +16,6 @@ from pyrunc.commands import BY_NAME, GLOBAL_FLAGS
 from pyrunc.context import CliError, Globals
 from pyrunc.events import parse_duration
 from pyrunc.flags import UsageError, parse_flags
-from pyrunc.gojson import dumps
 from pyrunc.logs import Logger
 
 FIXTURES = Path(os.environ["PYLIBCONTAINER_FIXTURES"])
@@ -72,11 +71,6 @@ def test_tabwrite_matches_go_tabwriter() -> None:
     assert out == "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n"
     out = tabwrite([["ID", "X"], ["a-very-long-container-id", "y"]])
     assert out == "ID" + " " * 25 + "X\na-very-long-container-id   y\n"
-
-
-def test_gojson_escapes_like_go() -> None:
-    assert dumps({"a": "<&>", "b": "é"}) == '{"a":"\\u003c\\u0026\\u003e","b":"é"}'
-    assert dumps(None) == "null"
 
 
 def test_logger_json_and_text(tmp_path: Path) -> None:

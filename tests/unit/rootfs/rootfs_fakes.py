@@ -25,6 +25,7 @@ class FakeSyscalls(RecordingSyscalls):
         super().__init__()
         self.root = str(root)
         self.real_openat2 = real_openat2
+        self.trees: dict[int, str] = {}  # fd returned by open_tree -> its source path
 
     def show(self, path: str | None) -> str | None:
         """``/proc/self/fd/N`` as ``ROOT/...`` (inside the rootfs) or the real path."""
@@ -47,9 +48,24 @@ class FakeSyscalls(RecordingSyscalls):
     def mount_setattr(
         self, dirfd: int, path: str, flags: int, attr_set: int, attr_clr: int, propagation: int = 0
     ) -> None:
-        shown = self.show(path)
+        shown = self.show(path) if path else self.trees.get(dirfd, "")
         assert shown is not None
         super().mount_setattr(dirfd, shown, flags, attr_set, attr_clr, propagation)
+
+    def open_tree(self, dirfd: int, path: str, flags: int) -> int:
+        """Recorded; returns a real fd (of /dev/null) standing for the detached tree."""
+        super().open_tree(dirfd, path, flags)
+        fd = os.open("/dev/null", os.O_PATH | os.O_CLOEXEC)
+        self.trees[fd] = path
+        return fd
+
+    def move_mount(
+        self, from_dirfd: int, from_path: str, to_dirfd: int, to_path: str, flags: int
+    ) -> None:
+        """Recorded as (tree's source, target shown as a path) when both are fds."""
+        source = self.trees.get(from_dirfd, from_path)
+        target = self.show(to_path or f"/proc/self/fd/{to_dirfd}")
+        super().move_mount(-1, source, -1, target or "", flags)
 
     def openat2(self, dirfd: int, path: str, flags: int, mode: int, resolve: int) -> int:
         if not self.real_openat2:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from rootfs_fakes import FakeSyscalls
@@ -13,14 +14,29 @@ from libcontainer.configs import Mount, MountAttr
 from libcontainer.errors import ConfigError, SyscallError
 from libcontainer.rootfs import MountContext, cgroupmount, mount_to_rootfs
 from libcontainer.rootfs.mountinfo import parse_mountinfo
+from libcontainer.rootfs.mountops import bind_remount_attrs
 from libcontainer.system import (
+    AT_EMPTY_PATH,
+    AT_FDCWD,
     AT_RECURSIVE,
+    MOUNT_ATTR__ATIME,
+    MOUNT_ATTR_NOATIME,
+    MOUNT_ATTR_NODEV,
+    MOUNT_ATTR_NODIRATIME,
+    MOUNT_ATTR_NOEXEC,
     MOUNT_ATTR_NOSUID,
+    MOUNT_ATTR_NOSYMFOLLOW,
     MOUNT_ATTR_RDONLY,
+    MOUNT_ATTR_STRICTATIME,
+    MOVE_MOUNT_F_EMPTY_PATH,
+    MOVE_MOUNT_T_EMPTY_PATH,
     MS_BIND,
+    MS_NOATIME,
     MS_NODEV,
+    MS_NODIRATIME,
     MS_NOEXEC,
     MS_NOSUID,
+    MS_NOSYMFOLLOW,
     MS_PRIVATE,
     MS_RDONLY,
     MS_REC,
@@ -29,6 +45,8 @@ from libcontainer.system import (
     MS_SHARED,
     MS_SLAVE,
     MS_STRICTATIME,
+    OPEN_TREE_CLOEXEC,
+    OPEN_TREE_CLONE,
 )
 
 DEFAULT = MS_NOSUID | MS_NOEXEC | MS_NODEV
@@ -304,15 +322,85 @@ def _cgroup_mount() -> Mount:
     return Mount(source="cgroup", destination="/sys/fs/cgroup", device="cgroup", flags=CG_FLAGS)
 
 
-def test_cgroup_v1_binds_own_cgroups(
+def test_cgroup_v1_binds_with_the_mount_api(
     ctx: MountContext,
     sc: FakeSyscalls,
     rootfs: Path,
     monkeypatch: pytest.MonkeyPatch,
     host_cgroups: str,
 ) -> None:
+    """Each hierarchy is cloned, given its flags while detached, then attached: no bind
+    mount or remount of it through mount(2)."""
     h = host_cgroups
     _fake_host(monkeypatch, V1_MOUNTINFO.format(h=h), V1_PROC_CGROUP)
+    mount_to_rootfs(ctx, _cgroup_mount())
+    assert sc.mounts() == [
+        ("tmpfs", "ROOT/sys/fs/cgroup", "tmpfs", DEFAULT, "mode=755"),
+        (None, "ROOT/sys/fs/cgroup", None, DEFAULT | MS_RDONLY | MS_BIND | MS_REMOUNT, None),
+    ]
+    sources = [
+        f"{h}/cpu,cpuacct/c1",
+        f"{h}/memory/c1",
+        f"{h}/pids/c1",
+        f"{h}/systemd/user.slice/c1",
+    ]
+    clone = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE
+    ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC
+    cleared = ro | MOUNT_ATTR_NOSYMFOLLOW | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME
+    attach = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
+    api = [(n, a) for n, a in sc.calls if n in ("open_tree", "mount_setattr", "move_mount")]
+    expected: list[tuple[str, tuple[object, ...]]] = []
+    for src, name in zip(sources, ("cpu,cpuacct", "memory", "pids", "systemd"), strict=True):
+        expected += [
+            ("open_tree", (AT_FDCWD, src, clone)),
+            # relatime is MOUNT_ATTR_RELATIME (0) with the access-time bits cleared
+            ("mount_setattr", (ANY, src, AT_EMPTY_PATH, ro, cleared, 0)),
+            ("move_mount", (-1, src, -1, f"ROOT/sys/fs/cgroup/{name}", attach)),
+        ]
+    assert api == expected
+    cg = rootfs / "sys" / "fs" / "cgroup"
+    assert sorted(p.name for p in cg.iterdir() if p.is_dir() and not p.is_symlink()) == [
+        "cpu,cpuacct",
+        "memory",
+        "pids",
+        "systemd",
+    ]
+    assert os.readlink(cg / "cpu") == "cpu,cpuacct"
+    assert os.readlink(cg / "cpuacct") == "cpu,cpuacct"
+
+
+def test_cgroup_v1_bind_source_gone(
+    ctx: MountContext, sc: FakeSyscalls, monkeypatch: pytest.MonkeyPatch, host_cgroups: str
+) -> None:
+    _fake_host(monkeypatch, V1_MOUNTINFO.format(h=host_cgroups), V1_PROC_CGROUP)
+    sc.fail_on("open_tree", lambda args: "memory" in args[1], errno=errno.ENOENT)
+    with pytest.raises(ConfigError, match=r"bind mount source .*/memory/c1 does not exist"):
+        mount_to_rootfs(ctx, _cgroup_mount())
+
+
+def test_cgroup_v1_attach_error_names_the_hierarchy(
+    ctx: MountContext, sc: FakeSyscalls, monkeypatch: pytest.MonkeyPatch, host_cgroups: str
+) -> None:
+    _fake_host(monkeypatch, V1_MOUNTINFO.format(h=host_cgroups), V1_PROC_CGROUP)
+    sc.fail_on("move_mount", lambda args: "pids" in args[1], errno=errno.EACCES)
+    with pytest.raises(SyscallError, match=r"mount .*/pids/c1 to /sys/fs/cgroup/pids: perm"):
+        mount_to_rootfs(ctx, _cgroup_mount())
+
+
+@pytest.mark.parametrize("why", ["no mount api", "seccomp", "user namespace"])
+def test_cgroup_v1_binds_own_cgroups_classic(
+    rootfs: Path,
+    sc: FakeSyscalls,
+    monkeypatch: pytest.MonkeyPatch,
+    host_cgroups: str,
+    why: str,
+) -> None:
+    """Without the mount API, or in a user namespace: a bind and a remount per hierarchy."""
+    h = host_cgroups
+    _fake_host(monkeypatch, V1_MOUNTINFO.format(h=h), V1_PROC_CGROUP)
+    if why != "user namespace":
+        sc.fail_on("open_tree", errno=errno.ENOSYS if why == "no mount api" else errno.EPERM)
+    ctx = MountContext(root=str(rootfs), syscalls=sc, userns=why == "user namespace")
     mount_to_rootfs(ctx, _cgroup_mount())
     bind = MS_BIND | MS_REC | CG_FLAGS
     assert sc.mounts() == [
@@ -386,3 +474,70 @@ def test_mountinfo_unescapes_and_finds_shared() -> None:
     )
     assert m.root == "/mnt x" and m.mountpoint == "/a b"
     assert m.is_shared and m.fstype == "ext3" and m.super_options == "rw"
+
+
+@pytest.mark.parametrize(
+    ("flags", "attr_set", "attr_clr_atime"),
+    [
+        # No access-time flag: a remount keeps the mount's own (nodiratime included).
+        (MS_RDONLY | MS_NOSUID, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, False),
+        (MS_RELATIME, 0, True),  # MOUNT_ATTR_RELATIME is 0: set by clearing the bits
+        (MS_NODIRATIME, MOUNT_ATTR_NODIRATIME, True),  # and relatime, the kernel's default
+        (MS_NOATIME | MS_RELATIME, MOUNT_ATTR_NOATIME, True),
+        (MS_STRICTATIME | MS_NOATIME, MOUNT_ATTR_STRICTATIME, True),
+        (
+            MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW,
+            MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSYMFOLLOW,
+            False,
+        ),
+    ],
+)
+def test_bind_remount_attrs(flags: int, attr_set: int, attr_clr_atime: bool) -> None:
+    """mount_setattr(2) arguments equal to what mount(MS_BIND|MS_REMOUNT|flags) does."""
+    got_set, got_clr = bind_remount_attrs(flags | MS_BIND | MS_REC)
+    per_mount = (
+        MOUNT_ATTR_RDONLY
+        | MOUNT_ATTR_NOSUID
+        | MOUNT_ATTR_NODEV
+        | MOUNT_ATTR_NOEXEC
+        | MOUNT_ATTR_NOSYMFOLLOW
+    )
+    atime = MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME
+    assert got_set == attr_set
+    assert got_clr == per_mount | (atime if attr_clr_atime else 0)
+
+
+def test_cgroup_mount_uses_the_table_read_before_the_rootfs(
+    rootfs: Path, sc: FakeSyscalls, monkeypatch: pytest.MonkeyPatch, host_cgroups: str
+) -> None:
+    """prepare_root's reading of the mount table serves the cgroup mount: no second read."""
+    table = tuple(parse_mountinfo(V1_MOUNTINFO.format(h=host_cgroups)))
+    _fake_host(monkeypatch, "", V1_PROC_CGROUP)
+    monkeypatch.setattr(cgroupmount, "read_mountinfo", lambda: pytest.fail("read again"))
+    ctx = MountContext(root=str(rootfs), syscalls=sc, host_mounts=table)
+    mount_to_rootfs(ctx, _cgroup_mount())
+    sources = [a[1] for n, a in sc.calls if n == "open_tree"]
+    assert sources == [
+        f"{host_cgroups}/cpu,cpuacct/c1",
+        f"{host_cgroups}/memory/c1",
+        f"{host_cgroups}/pids/c1",
+        f"{host_cgroups}/systemd/user.slice/c1",
+    ]
+
+
+@pytest.mark.parametrize("root", ["/", "/sys", "/sys/fs/cgroup"])
+def test_cgroup_mount_rereads_when_the_rootfs_covers_the_hierarchies(
+    sc: FakeSyscalls, monkeypatch: pytest.MonkeyPatch, root: str
+) -> None:
+    """A rootfs at or above /sys/fs/cgroup: mounts made since could hide a hierarchy."""
+    reads: list[int] = []
+
+    def read() -> list[object]:
+        reads.append(1)
+        raise RuntimeError("read")
+
+    monkeypatch.setattr(cgroupmount, "read_mountinfo", read)
+    ctx = MountContext(root=root, syscalls=sc, host_mounts=())
+    with pytest.raises(RuntimeError, match="read"):
+        mount_to_rootfs(ctx, _cgroup_mount())
+    assert reads == [1]

@@ -11,8 +11,8 @@ import attrs
 import pytest
 
 import specconv
+from libcontainer.jsontext import marshal_indent as go_marshal_indent
 from specconv import dump_spec, example, load_spec, parse_spec, spec_to_dict, to_rootless
-from specconv._gojson import go_marshal_indent
 from specconv.spec import (
     Hook,
     Hooks,
