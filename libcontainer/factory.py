@@ -45,6 +45,7 @@ class Factory:
         if root is None:
             root = rootless.default_root()
             rootless.prepare_root(root)
+            rootless.check_root(root)
         self.store = StateStore(root)
         self.root = Path(self.store.root)
         self._spawner = spawner

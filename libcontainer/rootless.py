@@ -1,4 +1,4 @@
-"""Running without root: where state lives, and whether we are in a user namespace.
+"""Running without root: where state lives, what an unprivileged user may have.
 
 Import-light on purpose (only :mod:`os`): ``pyrunc`` asks for its default state root on
 every call. What runc 1.1 does, and so do we:
@@ -10,7 +10,12 @@ every call. What runc 1.1 does, and so do we:
   (``/run/user/0`` from a login), for backward compatibility; root inside a user namespace
   uses ``XDG_RUNTIME_DIR`` unless ``$USER`` is ``root``;
 - without ``XDG_RUNTIME_DIR`` the root stays ``/run/...``, which an unprivileged user
-  cannot write: :func:`prepare_root` says so instead of failing with a bare ``EACCES``.
+  cannot write: :func:`check_root` says so instead of failing with a bare ``EACCES``.
+
+:func:`check_config` is what :meth:`Factory.create` asks before it makes anything: what an
+unprivileged user cannot have (a cgroup limit without delegation, id mappings beyond its
+own without ``newuidmap``...) is a :class:`~libcontainer.errors.RootlessError` then.
+:func:`share_stdio_pipes` lets a container whose root is not the user reopen its stdio.
 """
 
 from __future__ import annotations
@@ -26,16 +31,15 @@ if TYPE_CHECKING:
     from libcontainer.configs import Config
 
 __all__ = [
-    "SYSTEM_ROOT",
     "check_config",
+    "check_root",
     "default_root",
     "honor_xdg_runtime_dir",
     "prepare_root",
     "running_in_userns",
+    "share_stdio_pipes",
 ]
 
-#: The state root of root in the initial user namespace (runc's is ``/run/runc``).
-SYSTEM_ROOT = "/run/pyrunc"
 # The map of the initial user namespace: every id to itself.
 _INITIAL_MAP = ("0", "0", "4294967295")
 
@@ -71,37 +75,45 @@ def default_root(name: str = "pyrunc") -> str:
 
 
 def prepare_root(root: str) -> None:
-    """Make the default state ``root`` as runc makes its own.
+    """Make the default state ``root`` as runc makes its own, for every command.
 
-    Under ``$XDG_RUNTIME_DIR``: created (mode ``0700``) and given the sticky bit. Elsewhere,
-    when this user cannot create it: :class:`~libcontainer.errors.StateFileError` saying
-    what to do (set ``XDG_RUNTIME_DIR``, or choose a root), before anything else is made.
+    Under ``$XDG_RUNTIME_DIR``: created (mode ``0700``) and given the sticky bit; a failure
+    is a :class:`~libcontainer.errors.StateFileError` saying what to check. Anything else
+    is left as it is (see :func:`check_root`).
     """
     xdg = os.environ.get("XDG_RUNTIME_DIR", "")
-    if xdg and honor_xdg_runtime_dir() and os.path.dirname(root) == xdg.rstrip("/"):
-        try:
-            os.makedirs(root, mode=0o700, exist_ok=True)
-        except OSError as e:
-            raise StateFileError(
-                f"cannot create the state root {root}: {e.strerror} (the path in "
-                "$XDG_RUNTIME_DIR must be writable by the user)"
-            ) from None
-        try:
-            os.chmod(root, 0o1700)
-        except OSError as e:
-            raise StateFileError(
-                f"cannot set the permissions of the state root {root}: {e.strerror} (check "
-                "the permissions of the path in $XDG_RUNTIME_DIR)"
-            ) from None
+    if not (xdg and honor_xdg_runtime_dir() and os.path.dirname(root) == xdg.rstrip("/")):
         return
-    if os.geteuid() != 0:
-        target = root if os.path.isdir(root) else os.path.dirname(root) or "/"
-        if not os.access(target, os.W_OK | os.X_OK):
-            raise StateFileError(
-                f"cannot use the state root {root}: uid {os.geteuid()} may not write "
-                f"{target} (set XDG_RUNTIME_DIR to a directory of yours, as a login does, "
-                "or choose a root you own)"
-            )
+    try:
+        os.makedirs(root, mode=0o700, exist_ok=True)
+    except OSError as e:
+        raise StateFileError(
+            f"cannot create the state root {root}: {e.strerror} (the path in "
+            "$XDG_RUNTIME_DIR must be writable by the user)"
+        ) from None
+    try:
+        os.chmod(root, 0o1700)
+    except OSError as e:
+        raise StateFileError(
+            f"cannot set the permissions of the state root {root}: {e.strerror} (check "
+            "the permissions of the path in $XDG_RUNTIME_DIR)"
+        ) from None
+
+
+def check_root(root: str) -> None:
+    """Before a state ``root`` that is the default is used: an unprivileged user who cannot
+    write it (``/run/pyrunc`` when ``XDG_RUNTIME_DIR`` is unset) gets a
+    :class:`~libcontainer.errors.StateFileError` that says what to do, not a bare
+    ``EACCES`` from deep inside a command."""
+    if os.geteuid() == 0:
+        return
+    target = root if os.path.isdir(root) else os.path.dirname(root) or "/"
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise StateFileError(
+            f"cannot use the state root {root}: uid {os.geteuid()} may not write {target} "
+            "(set XDG_RUNTIME_DIR to a directory of yours, as a login does, or choose a "
+            "root you own)"
+        )
 
 
 def check_config(

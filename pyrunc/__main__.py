@@ -115,12 +115,15 @@ def run(argv: Sequence[str]) -> int:
         criu=gopts["criu"],
     )
     if "root" not in given:
-        # The default root (under $XDG_RUNTIME_DIR when not root) is made as runc makes it.
+        # The default root (under $XDG_RUNTIME_DIR when not root) is made as runc makes it,
+        # and one the user cannot write is said plainly by the commands that use it.
         from libcontainer.errors import StateFileError
-        from libcontainer.rootless import prepare_root
+        from libcontainer.rootless import check_root, prepare_root
 
         try:
             prepare_root(g.root)
+            if cmd.name != "spec":
+                check_root(g.root)
         except StateFileError as e:
             logger.fatal(error_message(e))
             return 1

@@ -243,6 +243,15 @@ def test_no_xdg_runtime_dir_is_said_plainly(
     done = user.run(["env", "-u", "XDG_RUNTIME_DIR", user.pyrunc, "list"], cwd=user.bundle)
     assert done.returncode == 1
     assert "XDG_RUNTIME_DIR" in done.stderr and "/run/pyrunc" in done.stderr
+    # spec needs no state root: it works all the same.
+    (user.home / "nostate").mkdir(exist_ok=True)
+    os.chown(user.home / "nostate", user.uid, user.gid)
+    spec = user.run(
+        ["env", "-u", "XDG_RUNTIME_DIR", user.pyrunc, "spec", "--rootless"],
+        cwd=user.home / "nostate",
+    )
+    assert spec.returncode == 0, spec.stderr
+    assert (user.home / "nostate" / "config.json").exists()
 
 
 def test_delegated_lifecycle_with_limits_pause_and_resume(

@@ -83,11 +83,12 @@ def test_prepare_root_makes_the_xdg_root_sticky(
 
 
 @pytest.mark.root
-def test_prepare_root_says_what_to_do_when_run_is_not_ours(open_tmp: Path) -> None:
+def test_check_root_says_what_to_do_when_run_is_not_ours(open_tmp: Path) -> None:
     def attempt() -> str:
         os.environ.pop("XDG_RUNTIME_DIR", None)
+        rootless.prepare_root(str(open_tmp / "pyrunc"))  # not under XDG: left alone
         try:
-            rootless.prepare_root(str(open_tmp / "pyrunc"))
+            rootless.check_root(str(open_tmp / "pyrunc"))
         except StateFileError as e:
             return str(e)
         return "no error"
