@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import attrs
 
 from libcontainer.configs import Config, IDMap, NamespaceType
 from libcontainer.errors import RootlessError
@@ -31,7 +32,7 @@ SUBUID_FILE = "/etc/subuid"
 SUBGID_FILE = "/etc/subgid"
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class SubIdRange:
     """``count`` host ids from ``start``, as a line of ``/etc/subuid`` grants them."""
 

@@ -1,6 +1,6 @@
 """The typed parent/child channel between the runtime and a container process.
 
-Every message is a small frozen dataclass sent as one JSON datagram on a SOCK_SEQPACKET
+Every message is a small frozen attrs class sent as one JSON datagram on a SOCK_SEQPACKET
 socket, optionally with file descriptors attached (SCM_RIGHTS). JSON rather than pickle:
 the child runs inside the container's namespaces, so nothing it sends may be able to make
 the parent execute code.
@@ -31,81 +31,82 @@ the conversation never sees them.
 from __future__ import annotations
 
 import array
-import dataclasses
 import json
 import os
 import socket
 from typing import Any, ClassVar
+
+import attrs
 
 from libcontainer.errors import ProcessStartError
 
 MAX_DATAGRAM = 65536
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Message:
     """Base class: ``kind`` names the message on the wire."""
 
     kind: ClassVar[str] = ""
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Go(Message):
     """Parent -> init: cgroups are applied, carry on."""
 
     kind: ClassVar[str] = "go"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class CgroupsJoined(Message):
     """Parent -> init: the init is in its cgroups now (sent once, right after Go)."""
 
     kind: ClassVar[str] = "cgroups-joined"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class RunHooks(Message):
     """Init -> parent: mounts are done; run prestart/createRuntime hooks now."""
 
     kind: ClassVar[str] = "run-hooks"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class HooksDone(Message):
     """Parent -> init: hooks ran, go on to pivot_root."""
 
     kind: ClassVar[str] = "hooks-done"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Console(Message):
     """Init -> parent: the pty master is attached."""
 
     kind: ClassVar[str] = "console"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class SeccompFd(Message):
     """Init -> parent: the seccomp listener fd (SCMP_ACT_NOTIFY) is attached."""
 
     kind: ClassVar[str] = "seccomp-fd"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class SeccompDone(Message):
     """Parent -> init: the listener fd went to the agent."""
 
     kind: ClassVar[str] = "seccomp-done"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Ready(Message):
     """Init -> parent: set up done; a standard init now waits on exec.fifo."""
 
     kind: ClassVar[str] = "ready"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Program(Message):
     """Parent -> deferred init: what to exec now; stdin, stdout, stderr are attached.
 
@@ -120,7 +121,7 @@ class Program(Message):
     cwd: str = "/"
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Log(Message):
     """Any stage -> parent: one log line (runc's log pipe); never answered."""
 
@@ -129,7 +130,7 @@ class Log(Message):
     msg: str = ""
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Error(Message):
     """Init -> parent: setup failed; ``message`` says what and where."""
 
@@ -157,7 +158,7 @@ _KINDS: dict[str, type[Message]] = {
 
 def send(sock: socket.socket, msg: Message, fds: list[int] | None = None) -> None:
     """Send one message (and fds) as a single datagram."""
-    body = dataclasses.asdict(msg)
+    body = attrs.asdict(msg, recurse=False)
     body["kind"] = msg.kind
     data = json.dumps(body).encode()
     if fds:

@@ -7,8 +7,9 @@ size limit instead of loading a huge file into memory.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
+
+import attrs
 
 from libcontainer.errors import ConfigError
 
@@ -16,7 +17,7 @@ MAX_LINE = 64 * 1024
 MAX_BYTES = 16 * 1024 * 1024
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class ExecUser:
     """The resolved identity of a process."""
 

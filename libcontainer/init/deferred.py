@@ -16,10 +16,11 @@ The parent's side lives in :mod:`libcontainer.sandbox.warm`.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 from typing import NoReturn
+
+import attrs
 
 from libcontainer import sync
 from libcontainer.errors import ConfigError, LibcontainerError
@@ -52,7 +53,7 @@ def exec_program(fds: FdSet, process: ProcessSpec, prepared_env: dict[str, str])
         for fd in stdio:
             os.close(fd)
         enter_cwd(program.cwd)
-        spec = dataclasses.replace(process, args=program.args, env=program.env)
+        spec = attrs.evolve(process, args=program.args, env=program.env)
         env = process_env(spec, prepared_env.get("HOME", "/"))
         if not program.args:
             raise ConfigError("process.args must not be empty", field="process.args", value=[])

@@ -6,14 +6,15 @@ from there, by memory inheritance, into stage-2. Nothing here is re-parsed from 
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Literal
+
+import attrs
 
 from libcontainer.capabilities import CapabilitySets
 from libcontainer.configs import Capabilities, Config, Rlimit
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class ProcessSpec:
     """What to run and how: the pickleable part of :class:`libcontainer.Process`."""
 
@@ -36,7 +37,7 @@ class ProcessSpec:
     once everything else is set up, waits for it (:mod:`libcontainer.init.deferred`)."""
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class FdLayout:
     """Positions, in the list of fds handed over with the request, of each fd's role."""
 
@@ -50,7 +51,7 @@ class FdLayout:
     :mod:`libcontainer.mountsources`; standard init only)."""
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class CompiledSeccomp:
     """A seccomp filter compiled by the parent: the init only loads the bytes.
 
@@ -64,7 +65,7 @@ class CompiledSeccomp:
     notify: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class InitPayload:
     """The whole bootstrap message for one container process."""
 

@@ -14,7 +14,8 @@ import resource
 import signal
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+
+import attrs
 
 from libcontainer import apparmor, mountsources, rootless, selinux, stagelog, sync
 from libcontainer.capabilities import last_cap
@@ -38,7 +39,7 @@ _UNSHARED_BY_STAGE1 = (
 )
 
 
-@dataclass
+@attrs.define
 class LaunchContext:
     """What the parent needs to start one process in a container."""
 

@@ -9,11 +9,12 @@ been exec'd; from then on the object is used like any :class:`~libcontainer.Proc
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 import time
 from collections.abc import Sequence
+
+import attrs
 
 from libcontainer import sync
 from libcontainer.configs import Rlimit
@@ -48,7 +49,7 @@ class DeferredProcess(Process):
         """Whether the program was handed over."""
 
     def _spec(self) -> ProcessSpec:
-        return dataclasses.replace(super()._spec(), deferred=True)
+        return attrs.evolve(super()._spec(), deferred=True)
 
     def _close_child_fds(self) -> None:
         super()._close_child_fds()

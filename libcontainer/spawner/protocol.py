@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import array
-import dataclasses
 import pickle
 import socket
 from typing import Protocol
+
+import attrs
 
 from libcontainer.configs import IDMap
 from libcontainer.init.payload import InitPayload
@@ -15,7 +16,7 @@ MAX_REQUEST = 4 * 1024 * 1024
 MAX_FDS = 64
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Guard:
     """What to undo if the caller dies before the container is created.
 
@@ -27,7 +28,7 @@ class Guard:
     cgroup_paths: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class Release:
     """Caller -> spawner: creation of ``pid`` finished (or was undone); forget its guard.
 
@@ -37,7 +38,7 @@ class Release:
     pid: int
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class SpawnRequest:
     """Clone one container process: which namespaces to join and create, and its payload."""
 
@@ -53,7 +54,7 @@ class SpawnRequest:
     guard: Guard | None = None
 
 
-@dataclasses.dataclass(frozen=True)
+@attrs.frozen
 class SpawnResult:
     """What happened: stage-1's pid (to reap), the final pid, or an error."""
 

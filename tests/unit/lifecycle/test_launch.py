@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 import threading
 
@@ -197,7 +196,7 @@ def test_the_payload_carries_the_capability_masks(own: bool) -> None:
     )
     config = Config(capabilities=None if own else caps)
     spawner = _RecordingSpawner()
-    launch_ctx = dataclasses.replace(ctx(config), spawner=spawner)
+    launch_ctx = attrs.evolve(ctx(config), spawner=spawner)
     process = Process(["true"], capabilities=caps if own else None)
     with pytest.raises(ProcessStartError, match="not cloning"):
         launch.spawn(
@@ -221,7 +220,7 @@ def test_no_capabilities_leaves_them_alone() -> None:
     from libcontainer.process import Process
 
     spawner = _RecordingSpawner()
-    launch_ctx = dataclasses.replace(ctx(Config()), spawner=spawner)
+    launch_ctx = attrs.evolve(ctx(Config()), spawner=spawner)
     with pytest.raises(ProcessStartError):
         launch.spawn(
             launch_ctx,
