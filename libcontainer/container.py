@@ -225,7 +225,9 @@ class Container:
             self._init = process
             pid = _pid_of(process)
             launch.write_oom_score_adj(pid, self.config.oom_score_adj)
-            network.create_interfaces(self.config.networks, pid, self.root)
+            # Without a veth network (a new netns has only loopback) the module is not loaded.
+            if any(n.type == "veth" for n in self.config.networks):
+                network.create_interfaces(self.config.networks, pid, self.root)
             manager = self._manager
 
             def on_hooks() -> None:
