@@ -59,17 +59,21 @@ print(json.dumps(out))
 """
 
 
-def define(cache: Path, module: str = "libcontainer.tests_models", *extra: str) -> dict[str, Any]:
-    """Define the models in a new interpreter; what it saw, as JSON."""
-    mode = extra[0] if extra else "write"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, "-c", _RUN, str(cache), module, mode, *extra[1:]],
-        env=env,
+def python(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``script`` in a new interpreter with the repository on its path."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def define(cache: Path, module: str = "libcontainer.tests_models", *extra: str) -> dict[str, Any]:
+    """Define the models in a new interpreter; what it saw, as JSON."""
+    mode = extra[0] if extra else "write"
+    result = python(_RUN, str(cache), module, mode, *extra[1:])
     assert result.returncode == 0, result.stderr
     out: dict[str, Any] = json.loads(result.stdout)
     assert out["repr"] == "Point(x=1, y=0, tags=())"
@@ -138,13 +142,7 @@ def test_the_trust_is_that_of_bytecode(tmp_path: Path) -> None:
     what keeps the cache from being a way in (the test that the planting works)."""
     cache = tmp_path / "models.marshal"
     _plant(cache)
-    result = subprocess.run(
-        [sys.executable, "-c", _RUN, str(cache), "libcontainer.tests_models", "write"],
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python(_RUN, str(cache), "libcontainer.tests_models", "write")
     # The planted code ran instead of attrs' methods, which are then missing.
     assert result.returncode != 0 and "KeyError: '__" in result.stderr, result.stderr
 
@@ -175,12 +173,7 @@ def test_a_forked_child_never_writes_the_cache(tmp_path: Path) -> None:
     )
     script = script.replace("import json, sys", "import json, os, sys")
     script += "sys.stdout.flush()\nos._exit(0)\n"  # and the parent saves nothing
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(cache), "libcontainer.tests_models", "write"],
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = python(script, str(cache), "libcontainer.tests_models", "write")
+    assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["new"] >= 2
     assert not cache.exists()
