@@ -88,3 +88,10 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+# The models' generated code is compiled once and kept (see libcontainer.modelcode); this
+# only arms a hook, and costs the commands that never define a model nothing more.
+from libcontainer import modelcode as _modelcode  # noqa: E402
+
+_modelcode.install_on_import()

@@ -158,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     # instead (never, in most calls): a long-running `run` or `events` still collects.
     gc.set_threshold(100_000, 10, 10)
     code = run(sys.argv[1:] if argv is None else argv)
+    # What atexit would have done: keep the models' compiled code for the next call.
+    models = sys.modules.get("libcontainer.modelcode")
+    if models is not None:
+        models.save()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -49,6 +49,23 @@ def program(user: RootlessUser, body: str, cid: str = "") -> str:
     return head + body + EPILOGUE
 
 
+def run_one(user: RootlessUser, process: str) -> dict[str, Any]:
+    """Run ``process`` (a ``Process(...)`` expression with ``stdout=PIPE``) in a container
+    of the user's bundle; its output (``text``) and exit status (``code``)."""
+    body = f"""
+c = factory.create(cid, config)
+p = {process}
+try:
+    c.run(p)
+    out["text"] = p.stdout.read().decode()
+    out["code"] = p.wait()
+finally:
+    c.destroy()
+"""
+    result: dict[str, Any] = user.python_json(program(user, body))
+    return result
+
+
 def map_lines(text: str) -> list[list[int]]:
     """The lines of a uid_map/gid_map as lists of numbers."""
     return [[int(x) for x in line.split()] for line in text.strip().splitlines()]
@@ -133,21 +150,10 @@ def test_multi_range_mapping_through_newuidmap(
         "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id",
     ]
     user.write_config(rootless_spec)
-    out = user.python_json(
-        program(
-            user,
-            """
-c = factory.create(cid, config)
-p = Process(list(spec.process.args), user="1000:1000", additional_groups=["29"],
-            stdout=subprocess.PIPE)
-try:
-    c.run(p)
-    out["text"] = p.stdout.read().decode()
-    out["code"] = p.wait()
-finally:
-    c.destroy()
-""",
-        ),
+    out = run_one(
+        user,
+        'Process(list(spec.process.args), user="1000:1000", additional_groups=["29"],'
+        " stdout=subprocess.PIPE)",
     )
     lines = out["text"].splitlines()
     assert map_lines("\n".join(lines[0:2])) == [[0, user.uid, 1], [1, user.sub_start, SUB_COUNT]]
@@ -168,21 +174,10 @@ def test_root_mapped_to_a_subordinate_uid(
     rootless_spec["linux"]["uidMappings"] = maps
     rootless_spec["linux"]["gidMappings"] = maps
     user.write_config(rootless_spec)
-    out = user.python_json(
-        program(
-            user,
-            """
-c = factory.create(cid, config)
-p = Process(["sh", "-c", "echo via-fd; echo reopened > /dev/stdout; cat /proc/self/uid_map"],
-            stdout=subprocess.PIPE)
-try:
-    c.run(p)
-    out["text"] = p.stdout.read().decode()
-    out["code"] = p.wait()
-finally:
-    c.destroy()
-""",
-        ),
+    out = run_one(
+        user,
+        'Process(["sh", "-c", "echo via-fd; echo reopened > /dev/stdout; cat /proc/self/uid_map"],'
+        " stdout=subprocess.PIPE)",
     )
     lines = out["text"].splitlines()
     assert lines[:2] == ["via-fd", "reopened"]

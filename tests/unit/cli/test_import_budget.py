@@ -43,6 +43,7 @@ ALLOWED = {
     "libcontainer.lifecycle.record",
     "libcontainer.lifecycle.status",
     "libcontainer.lifecycle.store",
+    "libcontainer.modelcode",
     "libcontainer.ocistate",
     "libcontainer.procinfo",
     # The default state root ($XDG_RUNTIME_DIR/pyrunc when not root), read on every call.
