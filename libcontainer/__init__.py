@@ -90,8 +90,28 @@ def __dir__() -> list[str]:
     return __all__
 
 
-# The models' generated code is compiled once and kept (see libcontainer.modelcode); this
-# only arms a hook, and costs the commands that never define a model nothing more.
-from libcontainer import modelcode as _modelcode  # noqa: E402
+class _ModelCodeHook:
+    """Arms :mod:`libcontainer.modelcode` (the models' compiled methods, kept between runs)
+    when attrs' class builder is first imported; until then, and in the commands that never
+    define a model, it costs one string comparison per import."""
 
-_modelcode.install_on_import()
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "attr._make":
+            return None
+        from libcontainer import modelcode
+
+        return modelcode.spec_installing(self, path, target)
+
+
+def _arm_model_code() -> None:
+    import sys
+
+    if "attr._make" in sys.modules:
+        from libcontainer import modelcode
+
+        modelcode.install(sys.modules["attr._make"])
+    elif not any(type(f).__name__ == "_ModelCodeHook" for f in sys.meta_path):
+        sys.meta_path.insert(0, _ModelCodeHook())
+
+
+_arm_model_code()

@@ -19,16 +19,12 @@ import atexit
 import marshal
 import os
 import sys
+from collections.abc import Mapping
+from types import CodeType, ModuleType
+from typing import TYPE_CHECKING, Any
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from importlib.machinery import ModuleSpec
-    from types import CodeType, ModuleType
-    from typing import Any
-else:
-    # Imported by every command (see libcontainer/__init__.py): no typing, no types.
-    CodeType = type(compile("", "", "exec"))
 
 #: Generated-code "filenames" of the classes this cache is for (attrs names them
 #: ``<attrs generated methods MODULE.QUALNAME>``): our models, and those attrs and cattrs
@@ -145,46 +141,32 @@ def install(make: ModuleType | None = None) -> None:
     atexit.register(save)
 
 
-class _InstallWhenAttrsLoads:
-    """A meta path finder that installs the cache right after ``attr._make`` is executed,
-    before any model is defined, and then leaves: the commands that define no models never
-    import attrs for it."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
-        if name != "attr._make":
-            return None
-        try:
-            sys.meta_path.remove(self)
-        except ValueError:
-            pass
-        spec: ModuleSpec | None = None
-        for finder in sys.meta_path:
-            find = getattr(finder, "find_spec", None)
-            spec = find(name, path, target) if find is not None else None
-            if spec is not None:
-                break
-        loader: Any = spec.loader if spec is not None else None
-        exec_module = getattr(loader, "exec_module", None)
-        if spec is None or exec_module is None:
-            return spec
-
-        def exec_then_install(module: ModuleType) -> None:
-            exec_module(module)
-            install(module)
-
-        loader.exec_module = exec_then_install
+def spec_installing(hook: object, path: Any = None, target: Any = None) -> ModuleSpec | None:
+    """For the meta path finder ``hook`` (``libcontainer._ModelCodeHook``), asked for
+    ``attr._make``: take ``hook`` off the path, find the module as the rest of the path
+    would, and have :func:`install` run right after the module is executed, before any
+    model is defined."""
+    try:
+        sys.meta_path.remove(hook)  # type: ignore[arg-type]
+    except ValueError:
+        pass
+    spec: ModuleSpec | None = None
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        spec = find("attr._make", path, target) if find is not None else None
+        if spec is not None:
+            break
+    loader: Any = spec.loader if spec is not None else None
+    exec_module = getattr(loader, "exec_module", None)
+    if spec is None or exec_module is None:
         return spec
 
+    def exec_then_install(module: ModuleType) -> None:
+        exec_module(module)
+        install(module)
 
-def install_on_import() -> None:
-    """Install the cache now if attrs is loaded, else as soon as it is."""
-    if _installed:
-        return
-    make = sys.modules.get("attr._make")
-    if make is not None:
-        install(make)
-    elif not any(isinstance(f, _InstallWhenAttrsLoads) for f in sys.meta_path):
-        sys.meta_path.insert(0, _InstallWhenAttrsLoads())
+    loader.exec_module = exec_then_install
+    return spec
 
 
 def save() -> None:

@@ -177,3 +177,23 @@ def test_a_forked_child_never_writes_the_cache(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["new"] >= 2
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("first", ["libcontainer", "attrs"])
+def test_armed_by_the_package_installed_with_attrs(first: str) -> None:
+    """``import libcontainer`` alone loads no cache code (the light commands never define a
+    model); whichever of it and attrs comes first, the cache is in place once both are."""
+    second = "attrs" if first == "libcontainer" else "libcontainer"
+    script = f"""
+import sys
+import {first}
+before = "libcontainer.modelcode" in sys.modules
+import {second}
+import attr._make
+m = sys.modules["libcontainer.modelcode"]
+hooks = [f for f in sys.meta_path if type(f).__name__ == "_ModelCodeHook"]
+print(before, m._installed, attr._make._compile_and_eval is m._compile_and_eval, len(hooks))
+"""
+    result = python(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "0"]

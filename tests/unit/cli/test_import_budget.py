@@ -43,7 +43,7 @@ ALLOWED = {
     "libcontainer.lifecycle.record",
     "libcontainer.lifecycle.status",
     "libcontainer.lifecycle.store",
-    "libcontainer.modelcode",
+    "libcontainer.modelcode",  # loads only with attrs, which FORBIDDEN names
     "libcontainer.ocistate",
     "libcontainer.procinfo",
     # The default state root ($XDG_RUNTIME_DIR/pyrunc when not root), read on every call.
