@@ -10,8 +10,8 @@ PYTHON ?= python3
 VENV ?= .venv
 VPYTHON := $(VENV)/bin/python
 # The runtimes and engines the tests drive; uidmap (newuidmap/newgidmap) for rootless
-# containers with more than one id mapped; strace for benchmarks/exec_path.py; python3-venv, python3-dev and gcc to make the
-# venv and compile nsenter/ for Debian's python3.
+# containers with more than one id mapped; strace for benchmarks/exec_path.py; python3-venv,
+# python3-dev and gcc to make the venv and compile nsenter/ for Debian's python3.
 APT_PACKAGES := busybox-static runc crun libseccomp2 iproute2 procps containerd podman systemd \
 	uidmap strace python3-venv python3-dev gcc
 
