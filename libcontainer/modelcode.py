@@ -39,9 +39,11 @@ _SALT_NAME = "_modelcode_hash_salt"
 #: A cache that outgrows this (new versions of the models, over time) starts over.
 _MAX_ENTRIES = 1000
 
-_codes: dict[str, CodeType] = {}
+#: Each entry is one marshalled code object, unmarshalled only when used: entries of other
+#: commands, or left by an older version of a model, cost a load almost nothing.
+_codes: dict[str, bytes] = {}
 #: The entries this process used: what a cache that starts over keeps.
-_used: dict[str, CodeType] = {}
+_used: dict[str, bytes] = {}
 _new = 0
 _path = ""
 _installed = False
@@ -61,7 +63,7 @@ def cache_path() -> str:
     return os.path.join(here, "__pycache__", f"attrs-models.{tag}.marshal")
 
 
-def _load(path: str) -> dict[str, CodeType]:
+def _load(path: str) -> dict[str, bytes]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:
@@ -79,7 +81,15 @@ def _load(path: str) -> dict[str, CodeType]:
         os.close(fd)
     if not isinstance(data, dict):
         return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, CodeType)}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, bytes)}
+
+
+def _unmarshal(blob: bytes | None) -> CodeType | None:
+    try:
+        code = marshal.loads(blob) if blob else None
+    except (ValueError, EOFError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) else None
 
 
 def _salted(script: str, filename: str) -> tuple[str, int | None]:
@@ -105,12 +115,12 @@ def _compile_and_eval(
         return
     source, salt = _salted(script, filename)
     key = f"{filename}\n{source}"
-    code = _codes.get(key)
+    code = _unmarshal(_codes.get(key))
     if code is None:
         code = compile(source, filename, "exec")
-        _codes[key] = code
+        _codes[key] = marshal.dumps(code)
         _new += 1
-    _used[key] = code
+    _used[key] = _codes[key]
     if salt is not None:
         globs[_SALT_NAME] = salt
     eval(code, globs, locs)

@@ -119,7 +119,7 @@ def _plant(cache: Path) -> None:
     define(cache)
     codes = marshal.loads(cache.read_bytes())
     evil = compile("import builtins\nbuiltins.planted = True\n", "<planted>", "exec")
-    cache.write_bytes(marshal.dumps({key: evil for key in codes}))
+    cache.write_bytes(marshal.dumps({key: marshal.dumps(evil) for key in codes}))
 
 
 @pytest.mark.parametrize("how", ["group-writable", "world-writable", "someone else's"])
@@ -154,6 +154,16 @@ def test_a_corrupt_file_is_ignored_and_replaced(tmp_path: Path, content: bytes) 
     cache = tmp_path / "models.marshal"
     cache.write_bytes(content)
     assert define(cache)["new"] >= 2
+    assert define(cache)["new"] == 0
+
+
+@pytest.mark.parametrize("value", [b"garbage", marshal.dumps(5), b""])
+def test_a_corrupt_entry_is_compiled_again(tmp_path: Path, value: bytes) -> None:
+    cache = tmp_path / "models.marshal"
+    define(cache)
+    codes = marshal.loads(cache.read_bytes())
+    cache.write_bytes(marshal.dumps(dict.fromkeys(codes, value)))
+    assert define(cache)["new"] == len(codes)
     assert define(cache)["new"] == 0
 
 
